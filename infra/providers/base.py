@@ -1,0 +1,116 @@
+"""The sandbox contract every provider implements, plus labels and specs they share.
+
+A sandbox is a set of hosts on a private network of its own. It is found again by its
+labels (`opslab.session`, `opslab.expires`), never by IDs held in memory, so a crashed
+process leaves nothing the reaper cannot find.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+LABEL_SESSION = "opslab.session"
+LABEL_EXPIRES = "opslab.expires"  # unix seconds; the reaper removes what is past it
+LABEL_LAB = "opslab.lab"
+LABEL_LAB_VERSION = "opslab.lab-version"
+LABEL_HOST = "opslab.host"
+LABEL_HOSTS = "opslab.hosts"  # every host of the sandbox in lab.yaml order, comma separated
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    image: str
+    cpus: float = 1.0
+    memory_bytes: int = 512 << 20
+    pids: int = 512
+    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> size ("64m")
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    session: str
+    lab: str
+    lab_version: str
+    hosts: tuple[HostSpec, ...]
+    ttl_seconds: int = 3600
+
+    def labels(self, now: float | None = None) -> dict[str, str]:
+        expires = int((now or time.time()) + self.ttl_seconds)
+        return {
+            LABEL_SESSION: self.session,
+            LABEL_EXPIRES: str(expires),
+            LABEL_LAB: self.lab,
+            LABEL_LAB_VERSION: self.lab_version,
+            LABEL_HOSTS: ",".join(h.name for h in self.hosts),
+        }
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """What `sandbox list` and the reaper see: one row per session."""
+
+    session: str
+    lab: str
+    lab_version: str
+    expires: int
+    hosts: tuple[str, ...]
+    running: bool
+
+
+class Sandbox(Protocol):
+    session: str
+    lab: str
+    lab_version: str
+    hosts: tuple[str, ...]  # in lab.yaml order; the first is the primary host
+
+    def target(self) -> dict:
+        """The grader's view: {"hosts": {name: testinfra host spec}} (ordered)."""
+
+    def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
+        """Run a command as root on a host and wait for it."""
+
+    def attach_tty(self, host: str, cols: int = 80, rows: int = 24):
+        """Start a login shell on a TTY; returns (socket, resize(cols, rows))."""
+
+    def copy_in(self, host: str, src: Path, dest: str) -> None:
+        """Copy a local file or folder into `dest` (a folder) on the host."""
+
+    def copy_out(self, host: str, src: str, dest: Path) -> Path:
+        """Copy a file or folder from the host into the local folder `dest`."""
+
+    def put_files(self, host: str, dest: str, files: dict[str, bytes | Path]) -> None:
+        """Write files (relative path -> bytes or local path) under the existing folder `dest`."""
+
+    def destroy(self) -> None:
+        """Remove every container and the network; safe to call twice."""
+
+
+class Provider(Protocol):
+    name: str
+
+    def create(self, spec: SandboxSpec) -> Sandbox:
+        """Create and start every host; on failure remove what was made and raise."""
+
+    def get(self, session: str) -> Sandbox:
+        """Find a live sandbox by its session label, or raise SandboxNotFound."""
+
+    def list(self) -> list[SandboxInfo]:
+        """Every sandbox this provider can see, live or expired."""
+
+    def reap(self, now: float | None = None) -> list[str]:
+        """Remove expired and orphaned sandboxes; return what was removed."""

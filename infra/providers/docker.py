@@ -1,0 +1,290 @@
+"""Docker provider: each sandbox is one internal bridge network plus one container per host.
+
+Secure defaults: every capability dropped but a short allow-list, no new privileges,
+pids/memory/cpu limits, no Docker socket, a network with no route out and a host firewall
+rule so the host's own services do not answer. A stronger runtime (gVisor `runsc`) is used
+when OPSLAB_RUNTIME names it. Disk is capped by the engine where its storage driver can;
+elsewhere the watchdog (infra.watchdog) ends a sandbox that fills its disk.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+import tarfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.types import EndpointConfig
+
+from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
+from infra.firewall import ensure_host_firewall
+from infra.providers.base import (
+    LABEL_EXPIRES,
+    LABEL_HOST,
+    LABEL_HOSTS,
+    LABEL_LAB,
+    LABEL_LAB_VERSION,
+    LABEL_SESSION,
+    ExecResult,
+    SandboxInfo,
+    SandboxSpec,
+)
+
+# What a root user in a lab needs (own files, switch users, bind :80, signal its own
+# processes) and nothing that reaches the kernel: no SYS_ADMIN, NET_ADMIN, SYS_PTRACE, MKNOD.
+CAP_ALLOW = [
+    "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "AUDIT_WRITE",
+]
+DEFAULT_POOL = "10.213.0.0/16"   # sandbox networks are /28s carved from this pool
+SUBNET_PREFIX = 28
+BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
+DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
+            "LANG": "C.UTF-8", "TERM": "xterm-256color"}
+
+
+def _name(session: str, host: str | None = None) -> str:
+    return f"opslab-{session}-{host}" if host else f"opslab-{session}"
+
+
+class DockerSandbox:
+    """A live sandbox, rebuilt from labels: session, lab, and its containers by host name."""
+
+    def __init__(self, client: docker.DockerClient, session: str, lab: str, lab_version: str,
+                 hosts: tuple[str, ...], expires: int):
+        self.client, self.session, self.lab, self.lab_version = client, session, lab, lab_version
+        self.hosts, self.expires = hosts, expires
+
+    def container_name(self, host: str) -> str:
+        if host not in self.hosts:
+            raise InfraError(f"sandbox {self.session} has no host {host!r}; hosts: {', '.join(self.hosts)}")
+        return _name(self.session, host)
+
+    def target(self) -> dict:
+        return {"hosts": {h: f"opslab-docker://{_name(self.session, h)}" for h in self.hosts}}
+
+    def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
+        api = self.client.api
+        try:
+            ex = api.exec_create(self.container_name(host), cmd, environment={**EXEC_ENV, **(env or {})},
+                                 workdir=workdir, user="root")
+            out, err = api.exec_start(ex["Id"], demux=True)
+            code = api.exec_inspect(ex["Id"])["ExitCode"]
+        except docker.errors.NotFound:
+            raise SandboxNotFound(self.session) from None
+        return ExecResult(code if code is not None else -1, (out or b"").decode(errors="replace"),
+                          (err or b"").decode(errors="replace"))
+
+    def attach_tty(self, host: str, cols: int = 80, rows: int = 24):
+        api = self.client.api
+        ex = api.exec_create(self.container_name(host), ["/bin/bash", "-l"], stdin=True, tty=True,
+                             environment=EXEC_ENV, workdir="/root", user="root")
+        sock = api.exec_start(ex["Id"], tty=True, socket=True)
+        api.exec_resize(ex["Id"], height=rows, width=cols)
+
+        def resize(c: int, r: int) -> None:
+            api.exec_resize(ex["Id"], height=r, width=c)
+
+        return sock, resize
+
+    def copy_in(self, host: str, src: Path, dest: str) -> None:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(str(src), arcname=src.name)
+        self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
+
+    def put_files(self, host: str, dest: str, files: dict[str, bytes | Path]) -> None:
+        """Write several files (relative path -> bytes or local path) under folder `dest`."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for rel, content in files.items():
+                if isinstance(content, Path):
+                    tar.add(str(content), arcname=rel)
+                    continue
+                info = tarfile.TarInfo(rel)
+                info.size, info.mode, info.mtime = len(content), 0o700, int(time.time())
+                tar.addfile(info, io.BytesIO(content))
+        self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
+
+    def copy_out(self, host: str, src: str, dest: Path) -> Path:
+        try:
+            stream, _ = self.client.api.get_archive(self.container_name(host), src)
+        except docker.errors.NotFound:
+            raise InfraError(f"{src} does not exist on host {host!r}") from None
+        data = b"".join(stream)
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(dest, filter="data")
+        return dest / Path(src.rstrip("/")).name
+
+    def destroy(self) -> None:
+        _remove_session(self.client, self.session)
+
+
+def _remove_session(client: docker.DockerClient, session: str) -> None:
+    for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session}"}):
+        try:
+            c.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+    for n in client.networks.list(filters={"label": f"{LABEL_SESSION}={session}"}):
+        try:
+            n.remove()
+        except docker.errors.NotFound:
+            pass
+
+
+class DockerProvider:
+    """Creates sandboxes on one Docker engine (DOCKER_HOST or the local socket)."""
+
+    name = "docker"
+
+    def __init__(self, client: docker.DockerClient | None = None, pool: str | None = None,
+                 runtime: str | None = None, disk_limit: str | None = None):
+        try:
+            self.client = client or docker.from_env(timeout=120)
+            self.client.ping()
+        except docker.errors.DockerException as e:
+            raise EngineUnavailable(str(e).split("(")[0].strip() or type(e).__name__) from None
+        self.pool = ipaddress.ip_network(pool or os.environ.get("OPSLAB_SANDBOX_POOL", DEFAULT_POOL))
+        self.runtime = runtime or os.environ.get("OPSLAB_RUNTIME") or None
+        self.disk_limit = disk_limit or os.environ.get("OPSLAB_SANDBOX_DISK", "2g")
+        self._subnet_lock = threading.Lock()
+        self._storage_driver: str | None = None
+
+    # -- creation ---------------------------------------------------------------------------
+
+    @property
+    def caps_disk(self) -> bool:
+        """Whether the engine's storage driver enforces --storage-opt size."""
+        if self._storage_driver is None:
+            self._storage_driver = self.client.info().get("Driver", "")
+        return self._storage_driver in DISK_CAPPING_DRIVERS
+
+    def create(self, spec: SandboxSpec) -> DockerSandbox:
+        ensure_host_firewall(str(self.pool))
+        for h in spec.hosts:
+            try:
+                self.client.api.inspect_image(h.image)
+            except docker.errors.ImageNotFound:
+                raise ImageMissing(h.image) from None
+        if self.client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={spec.session}"}):
+            raise InfraError(f"session {spec.session!r} already has a sandbox; stop it first")
+        labels = spec.labels()
+        try:
+            network = self._create_network(spec, labels)
+            with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
+                list(pool.map(lambda h: self._create_host(spec, h, labels, network), spec.hosts))
+        except BaseException as e:
+            _remove_session(self.client, spec.session)  # no half-built sandboxes
+            if isinstance(e, docker.errors.APIError):
+                raise InfraError(f"creating sandbox {spec.session} failed: {e.explanation or e}") from None
+            raise
+        return DockerSandbox(self.client, spec.session, spec.lab, spec.lab_version,
+                             tuple(h.name for h in spec.hosts), int(labels[LABEL_EXPIRES]))
+
+    def _create_network(self, spec: SandboxSpec, labels: dict) -> str:
+        name = _name(spec.session)
+        bridge = BRIDGE_PREFIX + spec.session.replace("-", "")[:11]
+        for _ in range(20):  # another process may take the same free subnet: retry
+            with self._subnet_lock:
+                subnet = self._free_subnet()
+                ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))])
+                try:
+                    self.client.networks.create(
+                        name, driver="bridge", internal=True, labels=labels, ipam=ipam,
+                        options={"com.docker.network.bridge.name": bridge,
+                                 "com.docker.network.bridge.enable_icc": "true"})
+                    return name
+                except docker.errors.APIError as e:
+                    if "overlap" not in str(e).lower():
+                        raise
+        raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
+
+    def _free_subnet(self) -> ipaddress.IPv4Network:
+        used = []
+        for n in self.client.api.networks():
+            for cfg in (n.get("IPAM") or {}).get("Config") or []:
+                if cfg.get("Subnet"):
+                    used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
+        for candidate in self.pool.subnets(new_prefix=SUBNET_PREFIX):
+            if not any(candidate.overlaps(u) for u in used):
+                return candidate
+        raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
+
+    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str) -> None:
+        api = self.client.api
+        host_config = api.create_host_config(
+            cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
+            pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
+            nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
+            tmpfs={p: f"size={s},mode=1777" for p, s in host.tmpfs.items()},
+            storage_opt={"size": self.disk_limit} if self.caps_disk else None,
+            runtime=self.runtime, log_config={"Type": "none", "Config": {}},
+        )
+        c = api.create_container(
+            host.image, command=["sleep", "infinity"], name=_name(spec.session, host.name),
+            hostname=host.name, labels={**labels, LABEL_HOST: host.name}, host_config=host_config,
+            networking_config={network: EndpointConfig(api.api_version, aliases=[host.name])},
+            environment={"OPSLAB_HOST": host.name},
+        )
+        api.start(c["Id"])
+
+    # -- lookup and clean-up ----------------------------------------------------------------
+
+    def get(self, session: str) -> DockerSandbox:
+        for info in self.list(session):
+            if info.session == session:
+                return DockerSandbox(self.client, session, info.lab, info.lab_version, info.hosts, info.expires)
+        raise SandboxNotFound(session)
+
+    def list(self, session: str | None = None) -> list[SandboxInfo]:
+        label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
+        rows: dict[str, dict] = {}
+        for c in self.client.api.containers(all=True, filters={"label": label}):
+            lab = c["Labels"]
+            row = rows.setdefault(lab[LABEL_SESSION], {
+                "lab": lab.get(LABEL_LAB, "?"), "version": lab.get(LABEL_LAB_VERSION, ""),
+                "expires": int(lab.get(LABEL_EXPIRES, "0") or 0), "created": c["Created"],
+                "hosts": tuple(filter(None, lab.get(LABEL_HOSTS, "").split(","))), "seen": [],
+                "running": True})
+            row["seen"].append(lab.get(LABEL_HOST, "?"))
+            row["running"] &= c["State"] == "running"
+        return [SandboxInfo(s, r["lab"], r["version"], r["expires"], r["hosts"] or tuple(sorted(r["seen"])),
+                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
+                for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
+
+    def reap(self, now: float | None = None) -> list[str]:
+        """Remove sandboxes past their expiry and networks left without containers."""
+        now = now or time.time()
+        removed = []
+        for info in self.list():
+            if info.expires <= now:
+                _remove_session(self.client, info.session)
+                removed.append(info.session)
+        live = {i.session for i in self.list()}
+        for n in self.client.networks.list(filters={"label": LABEL_SESSION}):
+            session = n.attrs["Labels"].get(LABEL_SESSION)
+            created = n.attrs.get("Created", "")
+            if session not in live and not _recent(created, now):
+                _remove_session(self.client, session)
+                removed.append(session)
+        return removed
+
+
+def _recent(created: str, now: float, grace: int = 120) -> bool:
+    """A network younger than `grace` seconds may belong to a sandbox being created."""
+    from datetime import datetime
+
+    try:
+        ts = datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00").timestamp()
+    except ValueError:
+        return False
+    return now - ts < grace
