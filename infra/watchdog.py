@@ -12,10 +12,11 @@ from grader.lab import parse_size  # one size syntax for lab.yaml and settings
 from infra.providers.base import LABEL_SESSION
 
 
-def sessions_over_limit(client, limit_bytes: int) -> dict[str, int]:
+def sessions_over_limit(client, limit_bytes: int, session: str | None = None) -> dict[str, int]:
     """{session: bytes written} for every sandbox whose containers wrote more than the limit."""
     over: dict[str, int] = {}
-    for c in client.api.containers(all=True, size=True, filters={"label": LABEL_SESSION}):
+    label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
+    for c in client.api.containers(all=True, size=True, filters={"label": label}):
         used = c.get("SizeRw") or 0
         if used > limit_bytes:
             session = c["Labels"][LABEL_SESSION]
@@ -23,9 +24,9 @@ def sessions_over_limit(client, limit_bytes: int) -> dict[str, int]:
     return over
 
 
-def enforce_disk_limit(provider, limit: str | None = None) -> dict[str, int]:
+def enforce_disk_limit(provider, limit: str | None = None, session: str | None = None) -> dict[str, int]:
     """Destroy sandboxes over the disk limit (OPSLAB_SANDBOX_DISK); return what was ended."""
-    over = sessions_over_limit(provider.client, parse_size(limit or provider.disk_limit))
+    over = sessions_over_limit(provider.client, parse_size(limit or provider.disk_limit), session)
     for session in over:
         provider.get(session).destroy()
     return over

@@ -112,5 +112,5 @@ class Provider(Protocol):
     def list(self) -> list[SandboxInfo]:
         """Every sandbox this provider can see, live or expired."""
 
-    def reap(self, now: float | None = None) -> list[str]:
+    def reap(self, now: float | None = None, orphan_grace: int = 120) -> list[str]:
         """Remove expired and orphaned sandboxes; return what was removed."""

@@ -261,8 +261,11 @@ class DockerProvider:
                             r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
                 for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
 
-    def reap(self, now: float | None = None) -> list[str]:
-        """Remove sandboxes past their expiry and networks left without containers."""
+    def reap(self, now: float | None = None, orphan_grace: int = 120) -> list[str]:
+        """Remove sandboxes past their expiry and networks left without containers.
+
+        A network younger than `orphan_grace` seconds may belong to a sandbox being created.
+        """
         now = now or time.time()
         removed = []
         for info in self.list():
@@ -273,14 +276,13 @@ class DockerProvider:
         for n in self.client.networks.list(filters={"label": LABEL_SESSION}):
             session = n.attrs["Labels"].get(LABEL_SESSION)
             created = n.attrs.get("Created", "")
-            if session not in live and not _recent(created, now):
+            if session not in live and not _recent(created, now, orphan_grace):
                 _remove_session(self.client, session)
                 removed.append(session)
         return removed
 
 
-def _recent(created: str, now: float, grace: int = 120) -> bool:
-    """A network younger than `grace` seconds may belong to a sandbox being created."""
+def _recent(created: str, now: float, grace: int) -> bool:
     from datetime import datetime
 
     try:

@@ -1,0 +1,163 @@
+"""Grade the appsvc playbook: reset the host to its starting state, run the playbook twice,
+then judge the two runs and the state they leave behind.
+
+The reset matters: without it a playbook that does nothing would be "idempotent" and a host
+configured by hand would look "correct". Judging the state after the *second* run catches
+tasks that append on every run even when they hide it with `changed_when: false`.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+# A fixed environment: the candidate's shell profile and ANSIBLE_* variables never apply, and
+# the stdout callback is pinned to the built-in one (ansible.cfg cannot swap it) so the PLAY
+# RECAP has a known format.
+PLAYBOOK = (
+    "cd /root/site && /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "
+    "ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 "
+    "/usr/bin/timeout 120 /usr/bin/ansible-playbook site.yml"
+)
+# "localhost : ok=9 changed=8 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
+RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
+MANAGED_PATHS = ["/var/lib/appsvc", "/etc/appsvc", "/etc/security/limits.d/appsvc.conf", "/etc/cron.d/appsvc"]
+
+
+@dataclass
+class Run:
+    rc: int
+    stats: dict  # from the PLAY RECAP: {host: {ok, changed, failed, unreachable, ...}}
+    stderr: str
+
+    @property
+    def changed(self) -> int:
+        return sum(s.get("changed", 0) for s in self.stats.values())
+
+    @property
+    def clean(self) -> bool:
+        """Ran to the end on at least one host with no failed or unreachable host."""
+        return (self.rc == 0 and bool(self.stats)
+                and all(s.get("failed", 0) == 0 and s.get("unreachable", 0) == 0 for s in self.stats.values()))
+
+
+def _run(host) -> Run:
+    cmd = host.run(PLAYBOOK)
+    stats = {}
+    _, recap_found, recap = cmd.stdout.rpartition("PLAY RECAP")
+    for line in recap.splitlines() if recap_found else []:
+        m = RECAP_LINE.match(line.strip())
+        if m:
+            stats[m.group(1)] = {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+    return Run(cmd.rc, stats, cmd.stderr)
+
+
+@pytest.fixture(scope="module")
+def runs(host, lab_dir):
+    """Reset what the playbook manages, then run it twice in a row."""
+    original_default = (lab_dir / "files" / "appsvc.default").read_text()
+    host.run("/usr/sbin/userdel appsvc; /usr/sbin/groupdel appsvc; /usr/sbin/groupdel metrics; "
+             "/bin/rm -rf " + " ".join(MANAGED_PATHS))
+    host.run("/usr/bin/printf '%%s' %s > /etc/default/appsvc", original_default)
+    assert not host.user("appsvc").exists, "the grader could not reset the host (user appsvc remains)"
+    return _run(host), _run(host)
+
+
+def _lines(host, path: str) -> list[str]:
+    """The meaningful lines of a file: no blanks, no comments."""
+    f = host.file(path)
+    if not f.is_file:
+        return []
+    return [ln.strip() for ln in f.content_string.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+# -- playbook-runs ----------------------------------------------------------------------------
+
+@pytest.mark.task("playbook-runs")
+def test_playbook_runs_to_the_end_without_errors(runs):
+    first, _ = runs
+    assert first.stats or first.rc != 0, "ansible-playbook site.yml (in /root/site) ran no task on the host"
+    assert first.clean, (
+        "ansible-playbook site.yml (in /root/site) does not finish cleanly on a fresh host: "
+        "run it and read the first failed task")
+
+
+# -- state-correct ----------------------------------------------------------------------------
+
+@pytest.mark.task("state-correct")
+def test_appsvc_is_a_system_account_without_login(runs, host):
+    user = host.user("appsvc")
+    assert user.exists, "after the playbook runs there is no user appsvc"
+    assert user.uid < 1000, "appsvc should be a system account (uid below 1000)"
+    assert user.shell == "/usr/sbin/nologin", "appsvc should have the shell /usr/sbin/nologin"
+    assert user.home == "/var/lib/appsvc", "appsvc's home should be /var/lib/appsvc"
+
+
+@pytest.mark.task("state-correct")
+def test_appsvc_is_in_the_metrics_group(runs, host):
+    assert "metrics" in host.user("appsvc").groups, "after the playbook runs appsvc is not in the group metrics"
+
+
+@pytest.mark.task("state-correct")
+def test_data_directory_belongs_to_appsvc(runs, host):
+    for path in ("/var/lib/appsvc", "/var/lib/appsvc/data"):
+        d = host.file(path)
+        assert d.is_directory, f"after the playbook runs {path} is not a directory"
+        assert d.user == "appsvc" and d.group == "appsvc", f"{path} should be owned by appsvc:appsvc"
+
+
+@pytest.mark.task("state-correct")
+def test_configuration_is_rendered(runs, host):
+    lines = _lines(host, "/etc/appsvc/appsvc.conf")
+    assert lines, "after the playbook runs /etc/appsvc/appsvc.conf is missing or empty"
+    settings = {k.strip(): v.strip() for k, _, v in (ln.partition("=") for ln in lines)}
+    expected = {"listen": "0.0.0.0:9100", "workers": "4", "data_dir": "/var/lib/appsvc/data"}
+    assert settings == expected, "/etc/appsvc/appsvc.conf does not hold exactly the listen, workers and data_dir settings"
+
+
+@pytest.mark.task("state-correct")
+def test_open_file_limit_is_set_once(runs, host):
+    lines = _lines(host, "/etc/security/limits.d/appsvc.conf")
+    assert [ln.split() for ln in lines] == [["appsvc", "soft", "nofile", "65536"]], (
+        "after two runs /etc/security/limits.d/appsvc.conf should hold the appsvc nofile limit exactly once")
+
+
+@pytest.mark.task("state-correct")
+def test_log_level_is_info_once(runs, host):
+    levels = [ln for ln in _lines(host, "/etc/default/appsvc") if ln.startswith("LOG_LEVEL")]
+    assert levels == ["LOG_LEVEL=info"], (
+        "after two runs /etc/default/appsvc should set LOG_LEVEL exactly once, to info")
+
+
+@pytest.mark.task("state-correct")
+def test_other_defaults_are_kept(runs, host):
+    lines = _lines(host, "/etc/default/appsvc")
+    for setting in ('APPSVC_OPTS="--color=never"', "APPSVC_TMPDIR=/var/tmp"):
+        assert setting in lines, "the playbook should change only LOG_LEVEL in /etc/default/appsvc, not the other settings"
+
+
+@pytest.mark.task("state-correct")
+def test_nightly_report_job_is_installed_once(runs, host):
+    # Ignore variable assignments (SHELL=..., MAILTO=...): only job lines count.
+    jobs = [ln.split() for ln in _lines(host, "/etc/cron.d/appsvc") if "=" not in ln.split()[0]]
+    assert jobs == [["30", "2", "*", "*", "*", "appsvc", "/usr/local/bin/appsvc-report"]], (
+        "after two runs /etc/cron.d/appsvc should hold the nightly report job exactly once (02:30, as appsvc)")
+
+
+# -- idempotent -------------------------------------------------------------------------------
+
+@pytest.mark.task("idempotent")
+def test_second_run_changes_nothing(runs):
+    first, second = runs
+    assert first.clean and second.clean, "the playbook has to run cleanly twice in a row before it can be idempotent"
+    assert second.changed == 0, (
+        f"a second run in a row still reports changed={second.changed}: some tasks act again instead of "
+        "checking the state first")
+
+
+@pytest.mark.task("idempotent")
+def test_first_run_on_a_fresh_host_reports_its_changes(runs):
+    first, _ = runs
+    assert first.clean and first.changed > 0, (
+        "on a fresh host the first run reports no changes: the playbook must really configure the host "
+        "and report what it changed")

@@ -1,0 +1,119 @@
+"""The lab loader: every malformed lab gives an error naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from grader.errors import LabFormatError, LabNotFound
+from grader.lab import find_lab, lab_version, load_lab, parse_duration, parse_size
+
+
+def edit_yaml(lab_dir, change):
+    data = yaml.safe_load((lab_dir / "lab.yaml").read_text())
+    change(data)
+    (lab_dir / "lab.yaml").write_text(yaml.safe_dump(data))
+
+
+def problems(lab_dir) -> list[str]:
+    with pytest.raises(LabFormatError) as e:
+        load_lab(lab_dir)
+    return [str(p) for p in e.value.problems]
+
+
+def test_fixture_lab_loads(greeting_lab_dir):
+    lab = load_lab(greeting_lab_dir)
+    assert lab.id == "greeting-file"
+    assert lab.max_score == 3
+    assert lab.checks["greeting-present"] == ("checks/test_greeting.py::test_greeting_says_hello",)
+    assert [c.targets for c in lab.cheats] == [("greeting-private",)]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d.update(colour="blue"), "lab.yaml: colour: unknown key; expected one of: format, id"),
+    (lambda d: d.pop("title"), "lab.yaml: title: required key is missing"),
+    (lambda d: d.update(difficulty="easy"), "lab.yaml: difficulty: Input should be 'beginner'"),
+    (lambda d: d.update(skills=["cooking"]), "lab.yaml: skills: unknown skill 'cooking'"),
+    (lambda d: d.update(duration="twenty"), "lab.yaml: duration: expected a duration such as 90s"),
+    (lambda d: d["tasks"][0].update(points="many"), "lab.yaml: tasks[0].points: Input should be a valid integer"),
+    (lambda d: d["sandbox"]["hosts"][0].update(cpu=2), "lab.yaml: sandbox.hosts[0].cpu: unknown key; expected one of: name, image"),
+    (lambda d: d["sandbox"]["hosts"][0]["resources"].update(memory="lots"),
+     "lab.yaml: sandbox.hosts[0].resources.memory: expected a size such as 256m"),
+    (lambda d: d["sandbox"]["hosts"][0].pop("image"), "lab.yaml: sandbox.hosts[0]: expected exactly one of 'image'"),
+    (lambda d: d["tasks"].append(dict(d["tasks"][0])), "lab.yaml: tasks: task ids must be unique, repeated: greeting-present"),
+    (lambda d: d.update(id="other-id"), "lab.yaml: id: must equal the folder name 'greeting-file'"),
+])
+def test_bad_lab_yaml_names_file_and_key(greeting_lab_dir, change, expected):
+    edit_yaml(greeting_lab_dir, change)
+    found = problems(greeting_lab_dir)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_yaml_syntax_error_names_line(greeting_lab_dir):
+    (greeting_lab_dir / "lab.yaml").write_text("id: greeting-file\ntitle: [unclosed\n")
+    assert any(p.startswith("lab.yaml: line") and "not valid YAML" in p for p in problems(greeting_lab_dir))
+
+
+@pytest.mark.parametrize("missing", ["README.md", "setup.sh", "solution.sh"])
+def test_missing_required_file(greeting_lab_dir, missing):
+    (greeting_lab_dir / missing).unlink()
+    assert f"{missing}: missing; every lab needs README.md, setup.sh, solution.sh and checks/" in problems(greeting_lab_dir)
+
+
+def test_missing_checks_folder(greeting_lab_dir):
+    for f in (greeting_lab_dir / "checks").iterdir():
+        f.unlink()
+    (greeting_lab_dir / "checks").rmdir()
+    assert "checks/: missing folder; expected checks/test_*.py files" in problems(greeting_lab_dir)
+
+
+def test_task_without_checks(greeting_lab_dir):
+    edit_yaml(greeting_lab_dir, lambda d: d["tasks"].append({"id": "orphan-task", "title": "x"}))
+    assert any("task 'orphan-task' has no checks" in p for p in problems(greeting_lab_dir))
+
+
+def test_check_marked_with_unknown_task(greeting_lab_dir):
+    (greeting_lab_dir / "checks" / "test_extra.py").write_text(
+        'import pytest\n\n@pytest.mark.task("no-such-task")\ndef test_x(host):\n    assert True\n')
+    found = problems(greeting_lab_dir)
+    assert any(p.startswith("checks/test_extra.py: test_x: marked with unknown task 'no-such-task'") for p in found), found
+
+
+def test_unmarked_check(greeting_lab_dir):
+    (greeting_lab_dir / "checks" / "test_extra.py").write_text("def test_unmarked(host):\n    assert True\n")
+    assert any(p.startswith("checks/test_extra.py: test_unmarked: not marked") for p in problems(greeting_lab_dir))
+
+
+def test_check_syntax_error(greeting_lab_dir):
+    (greeting_lab_dir / "checks" / "test_extra.py").write_text("def test_broken(:\n")
+    assert any(p.startswith("checks/test_extra.py: line 1: syntax error") for p in problems(greeting_lab_dir))
+
+
+def test_cheat_targeting_unknown_task(greeting_lab_dir):
+    (greeting_lab_dir / "cheats" / "bad.sh").write_text("# targets: nope-task\ntrue\n")
+    assert any(p.startswith("cheats/bad.sh: targets:") for p in problems(greeting_lab_dir))
+
+
+def test_version_changes_with_content_not_with_caches(greeting_lab_dir):
+    before = lab_version(greeting_lab_dir)
+    (greeting_lab_dir / "checks" / "__pycache__").mkdir()
+    (greeting_lab_dir / "checks" / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    assert lab_version(greeting_lab_dir) == before
+    (greeting_lab_dir / "README.md").write_text("changed")
+    assert lab_version(greeting_lab_dir) != before
+
+
+def test_unknown_lab_lists_known_ones(greeting_lab_dir):
+    with pytest.raises(LabNotFound, match="known labs: greeting-file"):
+        find_lab("nope-lab", root=greeting_lab_dir.parent)
+
+
+@pytest.mark.parametrize("text, seconds", [("90s", 90), ("20m", 1200), ("1h", 3600)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_sizes():
+    assert parse_size("256m") == 256 << 20
+    with pytest.raises(ValueError):
+        parse_size("huge")
