@@ -1,0 +1,112 @@
+"""Grade the inventory app on `web` and its PostgreSQL on `db`.
+
+Data the app must show is planted in the database through `db`'s own unix socket, with a
+random value per run: a page that does not really come from the database cannot show it.
+"""
+
+import ipaddress
+import secrets
+
+import pytest
+
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+CONF = "/etc/inventory/inventory.conf"
+
+
+def _conf(web) -> dict:
+    """The app's KEY=VALUE settings, as the app itself reads them."""
+    f = web.file(CONF)
+    if not f.is_file:
+        return {}
+    conf = {}
+    for line in f.content_string.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            conf[key.strip()] = value.strip().strip('"')
+    return conf
+
+
+def _as_postgres(db, sql: str):
+    """Run SQL on db as the postgres superuser over the local socket (not through the network)."""
+    return db.run(f"cd / && /usr/sbin/runuser -u postgres -- {PSQL} -d inventory -v ON_ERROR_STOP=1 -tAc %s", sql)
+
+
+def _from_web(web, password: str, sql: str):
+    """Run SQL from web as the app's database user, over the lab network to db:5432."""
+    return web.run(
+        f"/usr/bin/env PGPASSWORD=%s PGCONNECT_TIMEOUT=3 {PSQL} -h db -p 5432 -U inventory -d inventory "
+        "-w -tAc %s", password, sql)
+
+
+@pytest.fixture
+def planted(db):
+    """A product row with a random SKU and name, inserted on db and removed afterwards."""
+    token = secrets.token_hex(5)
+    sku, name = f"QA-{token}", f"Probe widget {token}"
+    ins = _as_postgres(db, f"INSERT INTO products (sku, name, qty) VALUES ('{sku}', '{name}', 7)")
+    assert ins.rc == 0, "PostgreSQL on db is not running, or the inventory database is gone"
+    yield sku, name
+    _as_postgres(db, f"DELETE FROM products WHERE sku = '{sku}'")
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:  # "*" and the like: every address
+        return False
+
+
+# -- db-listening -----------------------------------------------------------------------------
+
+@pytest.mark.task("db-listening")
+def test_postgres_listens_beyond_loopback(db):
+    listening = [s for s in db.socket.get_listening_sockets() if s.startswith("tcp") and s.endswith(":5432")]
+    addresses = [s.split("://", 1)[1].rsplit(":", 1)[0].strip("[]") for s in listening]
+    assert addresses, "nothing listens on TCP port 5432 on db"
+    assert any(not _is_loopback(a) for a in addresses), (
+        "PostgreSQL on db listens on port 5432 only on the loopback address: other hosts cannot reach it")
+
+
+@pytest.mark.task("db-listening")
+def test_web_reaches_db_port_5432(web):
+    cmd = web.run("/usr/bin/timeout 5 /bin/nc.openbsd -z -w 3 db 5432")
+    assert cmd.rc == 0, "from web, a TCP connection to db port 5432 is refused or times out"
+
+
+# -- db-auth ----------------------------------------------------------------------------------
+
+@pytest.mark.task("db-auth")
+def test_app_user_can_read_products_from_web(web, planted):
+    sku, name = planted
+    password = _conf(web).get("DB_PASSWORD", "")
+    cmd = _from_web(web, password, f"SELECT name FROM products WHERE sku = '{sku}'")
+    assert cmd.rc == 0, (
+        "from web, the database user inventory cannot log in to db with the password in the app's "
+        "config: " + (cmd.stderr.strip().splitlines() or ["no error shown"])[0][:200])
+    assert cmd.stdout.strip() == name, "from web, the inventory user logs in but does not read the products table"
+
+
+@pytest.mark.task("db-auth")
+def test_wrong_password_is_refused(web):
+    cmd = _from_web(web, "wrong-" + secrets.token_hex(8), "SELECT 1")
+    assert cmd.rc != 0 and "password authentication failed" in cmd.stderr, (
+        "from web, logging in as inventory must need the right password: a wrong one is not refused "
+        "with 'password authentication failed'")
+
+
+# -- app-healthy ------------------------------------------------------------------------------
+
+@pytest.mark.task("app-healthy")
+def test_health_returns_200(web):
+    cmd = web.run("/usr/bin/curl -sS -o /dev/null -w '%%{http_code}' --max-time 8 %s", "http://127.0.0.1:8080/health")
+    code = cmd.stdout.strip()
+    assert code == "200", f"GET http://web:8080/health answers {code or 'nothing'}, not 200"
+
+
+@pytest.mark.task("app-healthy")
+def test_product_list_shows_live_data(web, planted):
+    _, name = planted
+    cmd = web.run("/usr/bin/curl -sS --max-time 8 %s", "http://127.0.0.1:8080/")
+    assert name in cmd.stdout, (
+        "the product list on http://web:8080/ does not show a product just added to the database")
