@@ -1,16 +1,20 @@
-"""Run a lab's checks against a target in a pytest subprocess and build the Report.
+"""Run a lab's checks against a target in a fresh process and build the Report.
 
-A subprocess keeps each lab's check modules, and any check that wedges, away from the
-caller (a Celery worker, the CLI); its overall timeout backs up the per-check one.
+Each run is its own process, forked from a preloaded zygote (grader.zygote), so one lab's
+check modules, and any check that wedges, stay away from the caller (a Celery worker, the
+CLI); an overall timeout, which kills the run, backs up the per-check one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +26,50 @@ class GradingError(Exception):
     """The grader itself could not run (not a lab problem, not a candidate problem)."""
 
 
+class _Zygote:
+    """The client side of grader.zygote: started on first use, restarted if it died."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._dir = ""
+
+    def _ensure(self) -> str:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._dir = tempfile.mkdtemp(prefix="opslab-zygote-")
+                sock = os.path.join(self._dir, "sock")
+                self._proc = subprocess.Popen([sys.executable, "-m", "grader.zygote", sock],
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+                if self._proc.stdout.readline().strip() != b"ready":
+                    raise GradingError("the grader's fork server did not start; run `python -m grader.zygote` to see why")
+            return os.path.join(self._dir, "sock")
+
+    def run(self, args: list[str], env: dict, cwd: Path, log: Path, budget: float) -> int:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(self._ensure())
+        conn.sendall(json.dumps({"args": args, "env": env, "cwd": str(cwd), "log": str(log)}).encode())
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(budget)
+        reader = conn.makefile("rb")
+        pid = None
+        try:
+            pid = json.loads(reader.readline())["pid"]
+            line = reader.readline()
+            return json.loads(line)["exit"] if line else -1
+        except (socket.timeout, TimeoutError):
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            reader.close()
+            conn.close()
+
+
+_zygote = _Zygote()
+
+
 def run_checks(lab: Lab, target: dict) -> dict:
     """Run pytest on lab/checks with the plugin; return its raw per-check outcomes."""
     n_checks = sum(len(v) for v in lab.checks.values())
@@ -31,26 +79,27 @@ def run_checks(lab: Lab, target: dict) -> dict:
         (tmpd / "targets.json").write_text(json.dumps(target))
         (tmpd / "pytest.ini").write_text("[pytest]\n")
         results = tmpd / "results.json"
-        cmd = [
-            sys.executable, "-m", "pytest", "-c", str(tmpd / "pytest.ini"), "--rootdir", str(lab.path),
+        args = [
+            "-c", str(tmpd / "pytest.ini"), "--rootdir", str(lab.path),
             "-p", "grader.plugin", "-p", "pytest_timeout", "-p", "no:cacheprovider",
-            "-p", "no:stepwise", "--import-mode=importlib", "-q", "--no-header", "-rN",
+            "-p", "no:stepwise", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:pastebin",
+            "--import-mode=importlib", "-q", "--no-header", "-rN",
             f"--timeout={lab.check_timeout_seconds}", "--timeout-method=signal",
             "--basetemp", str(tmpd / "t"), "--opslab-targets", str(tmpd / "targets.json"),
             "--opslab-results", str(results), "--opslab-lab", str(lab.path), str(lab.path / "checks"),
         ]
         env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
                **target.get("env", {})}
+        log = tmpd / "pytest.log"
         try:
-            proc = subprocess.run(cmd, cwd=lab.path, env=env, capture_output=True, text=True,
-                                  timeout=budget)
-        except subprocess.TimeoutExpired:
+            code = _zygote.run(args, env, lab.path, log, budget)
+        except (socket.timeout, TimeoutError):
             raise GradingError(f"grading {lab.id} took longer than {budget} s and was stopped") from None
+        output = log.read_text(errors="replace")[-5000:] if log.exists() else ""
         if not results.exists():
-            raise GradingError(f"pytest did not run the checks of {lab.id} (exit {proc.returncode}):\n"
-                               + (proc.stdout + proc.stderr)[-3000:])
+            raise GradingError(f"pytest did not run the checks of {lab.id} (exit {code}):\n{output[-3000:]}")
         raw = json.loads(results.read_text())
-        raw["output"] = (proc.stdout + proc.stderr)[-5000:]
+        raw["output"] = output
         return raw
 
 

@@ -171,6 +171,6 @@ def build_all(client: docker.DockerClient, progress: Progress, names: list[str] 
               force: bool = False, pull: bool = False) -> list[BuildResult]:
     """Build the base, then the named images (all of infra/images by default)."""
     results = [build_base(client, progress, force=force, pull=pull)]
-    for name in names or image_names():
+    for name in (n for n in (names or image_names()) if n != BASE):
         results.append(build_image(client, name, progress, force=force))
     return results

@@ -1,0 +1,82 @@
+"""A preloaded fork server for grading runs.
+
+Importing pytest, testinfra and the Docker client costs ~0.4 s, more than running a
+lab's checks. This process imports them once and forks a fresh child per grading run, so
+every run is still its own process (one lab's check modules never meet another's, a
+wedged check is killed alone) without paying the imports. It is single-threaded, which is
+what makes forking safe, and it exits when its parent closes its stdin.
+
+Protocol on a Unix socket, one connection per run: the client sends one JSON request
+{args, env, cwd, log} and closes its side; the child answers {"pid": N} then {"exit": code}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+PRELOAD = ["pytest", "_pytest.python", "_pytest.fixtures", "_pytest.assertion.rewrite", "testinfra",
+           "testinfra.host", "testinfra.modules", "docker", "pytest_timeout", "grader.plugin",
+           "grader.backend"]
+
+
+def _read_all(conn: socket.socket) -> bytes:
+    chunks = []
+    while chunk := conn.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _child(conn: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # checks may run tools and wait for them
+    req = json.loads(_read_all(conn))
+    conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
+    fd = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.environ.clear()
+    os.environ.update(req["env"])
+    os.chdir(req["cwd"])
+    import pytest
+
+    try:
+        code = int(pytest.main(req["args"]))
+    except BaseException:  # report and leave: the parent turns it into a GradingError
+        code = 99
+    sys.stdout.flush()
+    sys.stderr.flush()
+    conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+    os._exit(0)
+
+
+def serve(sock_path: str) -> None:
+    for module in PRELOAD:
+        importlib.import_module(module)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        readable, _, _ = select.select([srv, sys.stdin], [], [])
+        if sys.stdin in readable and not os.read(sys.stdin.fileno(), 1):
+            os._exit(0)  # the parent is gone
+        if srv in readable:
+            conn, _ = srv.accept()
+            if os.fork() == 0:
+                srv.close()
+                try:
+                    _child(conn)
+                finally:
+                    os._exit(98)
+            conn.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

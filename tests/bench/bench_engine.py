@@ -1,0 +1,100 @@
+"""`make bench`: sandbox ready and check latency per lab, beside the engine floor.
+
+ready  = create sandbox → setup.sh done → first exec answered
+check  = one full grading run (pytest subprocess + every check) on a set-up sandbox
+floor  = `docker run -d` + one `docker exec` by the CLI: what the engine alone costs
+
+Prints a table and writes var/bench/engine.json. Runs per lab: BENCH_RUNS (default 5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from grader.errors import LabError
+from grader.lab import lab_ids, labs_root, load_lab
+from grader.runner import grade
+from infra.providers import get_provider
+from webapp.cli import table
+from webapp.engine import start_lab
+
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+OUT = Path(os.environ.get("BENCH_OUT", "var/bench/engine.json"))
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def engine_floor(runs: int) -> list[float]:
+    times = []
+    for i in range(runs):
+        name = f"opslab-bench-floor-{os.getpid()}-{i}"
+        t0 = time.monotonic()
+        subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", "opslab/base",
+                        "sleep", "infinity"], check=True, capture_output=True)
+        subprocess.run(["docker", "exec", name, "true"], check=True, capture_output=True)
+        times.append(time.monotonic() - t0)
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    return times
+
+
+def bench_lab(provider, lab, runs: int) -> dict:
+    ready, checks = [], []
+    for _ in range(runs):
+        t0 = time.monotonic()
+        sb = start_lab(provider, lab, ttl=900)
+        try:
+            sb.exec(sb.hosts[0], ["true"])
+            ready.append(time.monotonic() - t0)
+            t1 = time.monotonic()
+            report = grade(lab, sb.target())
+            checks.append(time.monotonic() - t1)
+            if report.lab_error:
+                raise RuntimeError(f"{lab.id}: {report.lab_error}")
+        finally:
+            sb.destroy()  # removal is off the measured path, as it is off the user's
+    n_checks = sum(len(v) for v in lab.checks.values())
+    return {"lab": lab.id, "hosts": len(lab.hosts), "checks": n_checks, "runs": runs,
+            "ready_p50": pct(ready, 50), "ready_p95": pct(ready, 95), "check_p50": pct(checks, 50),
+            "check_p95": pct(checks, 95), "ready": ready, "check": checks}
+
+
+def main() -> int:
+    provider = get_provider()
+    labs = []
+    for lab_id in lab_ids():
+        try:
+            labs.append(load_lab(labs_root() / lab_id))
+        except LabError as e:
+            print(f"skipping {lab_id}: {e}", file=sys.stderr)
+    print(f"engine floor: {RUNS} × docker run + exec …", file=sys.stderr)
+    floor = engine_floor(RUNS)
+    results = []
+    for lab in labs:
+        print(f"{lab.id}: {RUNS} runs …", file=sys.stderr)
+        results.append(bench_lab(provider, lab, RUNS))
+    rows = [["(engine floor: docker run + exec)", "1", "-", f"{pct(floor, 50):.2f}", f"{pct(floor, 95):.2f}", "-", "-"]]
+    for r in results:
+        rows.append([r["lab"], str(r["hosts"]), str(r["checks"]), f"{r['ready_p50']:.2f}",
+                     f"{r['ready_p95']:.2f}", f"{r['check_p50']:.2f}", f"{r['check_p95']:.2f}"])
+    print(table(rows, ["LAB", "HOSTS", "CHECKS", "READY p50 s", "READY p95 s", "CHECK p50 s", "CHECK p95 s"]))
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"runs": RUNS, "floor_p50": pct(floor, 50), "floor_p95": pct(floor, 95),
+                               "floor": floor, "labs": results, "at": time.time()}, indent=2))
+    print(f"\nwritten {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The CLI as a candidate and an instructor use it, against the real engine."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from webapp.cli import main
+
+
+def test_start_check_fix_check_stop(greeting_lab_dir, provider, monkeypatch):
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    runner = CliRunner()
+    started = runner.invoke(main, ["lab", "start", "greeting-file"])
+    assert started.exit_code == 0, started.output
+    session = started.stdout.strip().splitlines()[-1]
+    try:
+        first = runner.invoke(main, ["check", session])
+        assert first.exit_code == 0
+        assert "todo    0/2     greeting-present  /srv/greeting.txt does not say hello yet" in first.output
+        assert "score 0/3" in first.output
+        # the candidate fixes it in their shell
+        box = provider.get(session)
+        box.exec("box", ["sh", "-c", "echo hello > /srv/greeting.txt && chmod 600 /srv/greeting.txt"])
+        final = runner.invoke(main, ["check", session, "--json"])
+        view = json.loads(final.stdout)
+        assert (view["score"], view["max_score"]) == (3, 3)
+        assert all(t["passed"] for t in view["tasks"])
+        assert session in runner.invoke(main, ["sandbox", "list"]).output
+    finally:
+        stopped = runner.invoke(main, ["stop", session])
+    assert stopped.exit_code == 0
+    gone = runner.invoke(main, ["check", session])
+    assert gone.exit_code == 1 and f"no sandbox for session '{session}'" in gone.output
+
+
+def test_validate_prints_a_table_and_json(greeting_lab_dir, provider, monkeypatch):
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    result = CliRunner().invoke(main, ["lab", "validate", "--json", "greeting-file"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] and [s["name"] for s in data["labs"][0]["steps"]] == ["setup", "solution", "cheat:world-readable"]

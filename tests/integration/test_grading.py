@@ -1,0 +1,119 @@
+"""Grading on the real engine: scores, feedback, timeouts, lab errors, the trust rule."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from grader.lab import load_lab
+from grader.runner import grade
+from grader.selftest import validate
+from infra.errors import CommandFailed
+from infra.providers.base import LABEL_SESSION
+from webapp.engine import lab_sandbox, run_script, start_lab
+
+
+@pytest.fixture
+def started(provider, sandboxes):
+    def start(lab):
+        sb = start_lab(provider, lab)
+        sandboxes.append(sb)
+        return sb
+
+    return start
+
+
+def test_setup_scores_zero_and_solution_full_marks(greeting_lab_dir, started):
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    before = grade(lab, sb.target())
+    assert (before.score, before.lab_error) == (0, None)
+    assert before.task("greeting-present").feedback == "/srv/greeting.txt does not say hello yet"
+    run_script(sb, lab, lab.path / "solution.sh")
+    after = grade(lab, sb.target())
+    assert after.full_marks and after.score == 3
+    assert after.lab_version == lab.version and after.grader_version
+
+
+def test_scripts_and_files_do_not_stay_in_the_sandbox(greeting_lab_dir, started):
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    assert sb.exec("box", ["sh", "-c", "ls -d /run/opslab-* 2>/dev/null | wc -l"]).stdout.strip() == "0"
+
+
+def test_a_hanging_check_fails_with_a_message(greeting_lab_dir, started):
+    (greeting_lab_dir / "checks" / "test_hang.py").write_text(
+        'import pytest\n\n@pytest.mark.task("greeting-private")\n'
+        'def test_waits_forever(host):\n    host.run("sleep 60")\n')
+    text = (greeting_lab_dir / "lab.yaml").read_text().replace("check_timeout: 5s", "check_timeout: 2s")
+    (greeting_lab_dir / "lab.yaml").write_text(text)
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    t0 = time.monotonic()
+    report = grade(lab, sb.target())
+    assert time.monotonic() - t0 < 30  # stopped at the per-check timeout, not after 60 s
+    task = report.task("greeting-private")
+    assert not task.passed and task.feedback == "the check timed out: the system did not answer in time"
+    assert report.task("greeting-present").passed
+
+
+def test_a_check_that_does_not_import_is_a_lab_error(greeting_lab_dir, started):
+    (greeting_lab_dir / "checks" / "test_broken.py").write_text(
+        'import no_such_module\nimport pytest\n\n@pytest.mark.task("greeting-present")\ndef test_x(host):\n    pass\n')
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    report = grade(lab, sb.target())
+    assert report.lab_error and "no_such_module" in report.lab_error
+    assert not report.full_marks
+    view = report.candidate_view()
+    assert view["error"] == "grading is unavailable for this lab right now"
+    assert "no_such_module" not in repr(view)
+
+
+def test_copy_out_reads_through_the_engine(greeting_lab_dir, started):
+    (greeting_lab_dir / "checks" / "test_copy.py").write_text(
+        'import pytest\n\n@pytest.mark.task("greeting-present")\n'
+        'def test_copied_file_says_hello(copy_out, lab_dir):\n'
+        '    assert lab_dir.name == "greeting-file"\n'
+        '    local = copy_out("/srv/greeting.txt")\n'
+        '    assert local.read_text().strip() == "hello", "copied file does not say hello"\n')
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    # a forged `cat` inside the sandbox must not change what the grader reads
+    sb.exec("box", ["sh", "-c", "printf '#!/bin/sh\\necho hello\\n' > /usr/local/bin/cat; chmod +x /usr/local/bin/cat"])
+    report = grade(lab, sb.target())
+    assert not report.task("greeting-present").passed
+    run_script(sb, lab, lab.path / "solution.sh")
+    assert grade(lab, sb.target()).task("greeting-present").passed
+
+
+def test_failing_setup_leaves_nothing_behind(greeting_lab_dir, provider):
+    (greeting_lab_dir / "setup.sh").write_text("#!/bin/bash\nset -euo pipefail\necho preparing\nfalse\n")
+    lab = load_lab(greeting_lab_dir)
+    with pytest.raises(CommandFailed) as e:
+        start_lab(provider, lab, session="failsetup01")
+    assert "setup.sh failed on host 'box' (exit 1)" in str(e.value) and "preparing" in str(e.value)
+    assert provider.client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}=failsetup01"}) == []
+
+
+def test_self_test_catches_a_cheat_the_checks_let_through(greeting_lab_dir, provider):
+    (greeting_lab_dir / "cheats" / "only-content.sh").write_text(
+        "#!/bin/bash\n# targets: greeting-present\necho hello > /srv/greeting.txt\n")
+    lab = load_lab(greeting_lab_dir)
+    result = validate(lab, lambda x: lab_sandbox(provider, x), run_script)
+    steps = {s.name: s for s in result.steps}
+    assert steps["setup"].ok and steps["solution"].ok and steps["cheat:world-readable"].ok
+    assert not steps["cheat:only-content"].ok
+    assert "the checks can be fooled" in steps["cheat:only-content"].problem
+    assert not result.ok
+
+
+def test_self_test_fails_a_lab_whose_solution_does_not_solve_it(greeting_lab_dir, provider):
+    (greeting_lab_dir / "solution.sh").write_text("#!/bin/bash\necho hello > /srv/greeting.txt\n")
+    lab = load_lab(greeting_lab_dir)
+    result = validate(lab, lambda x: lab_sandbox(provider, x), run_script)
+    solution = next(s for s in result.steps if s.name == "solution")
+    assert not solution.ok and "greeting-private" in solution.problem
