@@ -44,7 +44,9 @@ def _high_error_rate(path):
 def _scenario(name, rules, lab_dir, promtool):
     """Run one hidden unit test against the rules file; return promtool's result."""
     check = promtool("check", "rules", rules.name, cwd=rules.parent)
-    assert check.rc == 0, "The rules file does not pass promtool check rules, so the alert cannot be tested"
+    assert check.rc == 0, (
+        "The rules file does not pass promtool check rules, so the alert cannot be tested"
+    )
     assert _high_error_rate(rules), "The rules file no longer defines the HighErrorRate alert"
     shutil.copy(lab_dir / "checks" / "promtests" / f"{name}.yml", rules.parent)
     return promtool("test", "rules", f"{name}.yml", cwd=rules.parent)
@@ -69,7 +71,9 @@ def test_rules_file_passes_promtool_check(rules, promtool):
 
 @pytest.mark.task("rules-valid")
 def test_rules_file_defines_high_error_rate_once(rules):
-    assert len(_high_error_rate(rules)) == 1, f"{RULES} must define the HighErrorRate alert exactly once"
+    assert len(_high_error_rate(rules)) == 1, (
+        f"{RULES} must define the HighErrorRate alert exactly once"
+    )
 
 
 @pytest.mark.task("rules-valid")
@@ -94,7 +98,9 @@ def test_fires_on_a_sustained_outage(rules, lab_dir, promtool):
 @pytest.mark.task("alert-fires")
 def test_fires_just_above_the_threshold(rules, lab_dir, promtool):
     result = _scenario("fires-just-above", rules, lab_dir, promtool)
-    assert result.rc == 0, f"HighErrorRate does not fire at a steady 7% server error rate\n{result.stdout}{result.stderr}"
+    assert result.rc == 0, (
+        f"HighErrorRate does not fire at a steady 7% server error rate\n{result.stdout}{result.stderr}"
+    )
 
 
 @pytest.mark.task("alert-fires")
@@ -116,7 +122,13 @@ def test_quiet_at_a_steady_three_percent(rules, lab_dir, promtool):
 
 @pytest.mark.task("alert-quiet")
 def test_quiet_on_client_errors(rules, lab_dir, promtool):
-    _quiet("quiet-client-errors", rules, lab_dir, promtool, "a high rate of 404s with few server errors")
+    _quiet(
+        "quiet-client-errors",
+        rules,
+        lab_dir,
+        promtool,
+        "a high rate of 404s with few server errors",
+    )
 
 
 @pytest.mark.task("alert-quiet")
@@ -131,7 +143,9 @@ def test_waits_five_minutes_before_firing(rules, lab_dir, promtool):
     assert not (result.rc and "count_over_time" in out), (
         f"HighErrorRate fires before the 5-minute error ratio has stayed above 5% for 5 minutes\n{out}"
     )
-    assert result.rc == 0, f"HighErrorRate does not fire in a sustained 10% server error outage\n{out}"
+    assert result.rc == 0, (
+        f"HighErrorRate does not fire in a sustained 10% server error outage\n{out}"
+    )
 
 
 # --- alert-labels --------------------------------------------------------------------
@@ -141,8 +155,12 @@ def test_waits_five_minutes_before_firing(rules, lab_dir, promtool):
 def test_firing_alert_carries_job_and_severity_page(rules, lab_dir, promtool):
     result = _scenario("labels", rules, lab_dir, promtool)
     out = result.stdout + result.stderr
-    assert 'expr: "group(ALERTS' not in out, f"HighErrorRate does not fire in a 20% outage, so it cannot page anyone\n{out}"
-    assert result.rc == 0, f"When HighErrorRate fires, its labels do not route it to the api on-call pager\n{out}"
+    assert 'expr: "group(ALERTS' not in out, (
+        f"HighErrorRate does not fire in a 20% outage, so it cannot page anyone\n{out}"
+    )
+    assert result.rc == 0, (
+        f"When HighErrorRate fires, its labels do not route it to the api on-call pager\n{out}"
+    )
 
 
 @pytest.mark.task("alert-labels")

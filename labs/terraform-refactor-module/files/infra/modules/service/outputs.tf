@@ -1,0 +1,1 @@
+# TODO: outputs for the root module (the service's URL, ...).
