@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 OPSLAB := $(BIN)/opslab
 FIRST_LAB ?= nginx-broken-site
 
-.PHONY: help setup docker images run test test-unit test-integration validate bench lint clean
+ASSETS := webapp/static/vendor/xterm.js
+
+.PHONY: help setup docker images assets web-deps run shell-lab test test-unit test-integration validate bench lint clean
 
 help:
-	@echo "make run     start the first lab and open its shell (sets everything up)"
+	@echo "make run     set everything up and start the web platform (Ctrl-C stops it)"
+	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
 	@echo "make test    unit + integration tests and \`opslab lab validate\` of every lab"
 	@echo "make bench   sandbox ready / check latency per lab beside the engine floor"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
@@ -30,7 +33,22 @@ docker:
 images: setup
 	$(OPSLAB) images build
 
-run: images
+web-deps:
+	infra/setup/ensure-web-deps.sh
+
+$(ASSETS): webapp/frontend/package.json webapp/frontend/package-lock.json
+	infra/setup/ensure-web-deps.sh
+	cd webapp/frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p webapp/static/vendor
+	cp webapp/frontend/node_modules/@xterm/xterm/lib/xterm.js webapp/frontend/node_modules/@xterm/xterm/css/xterm.css \
+	   webapp/frontend/node_modules/@xterm/addon-fit/lib/addon-fit.js webapp/static/vendor/
+
+assets: $(ASSETS)
+
+run: images assets web-deps
+	$(OPSLAB) platform
+
+shell-lab: images
 	@session=$$($(OPSLAB) lab start $(FIRST_LAB)) && \
 	  echo "session $$session — fix the lab, then run: $(OPSLAB) check $$session" && \
 	  $(OPSLAB) shell $$session; \

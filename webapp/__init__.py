@@ -1,0 +1,29 @@
+"""opslab web platform: `create_app` builds the Flask app; nothing is created at import."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Config, database, CSRF, Celery, blueprints, error handlers — in that order."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from webapp import api, auth, catalogue, db, errors, sessions, terminal
+    from webapp.celery_app import celery_init_app
+    from webapp.config import defaults
+
+    app = Flask(__name__)
+    app.config.update(defaults())
+    app.config.update(config or {})
+    db.init_app(app)
+    csrf = CSRFProtect(app)
+    celery_init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(catalogue.bp)
+    app.register_blueprint(sessions.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
+    terminal.init_app(app)
+    errors.init_app(app)
+    return app

@@ -280,5 +280,82 @@ def sandbox_reap() -> None:
     err(f"{len(removed) + len(over)} sandboxes removed")
 
 
+# -- web platform -----------------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=8, show_default=True, help="Celery worker threads.")
+def platform(host: str, port: int, workers: int) -> None:
+    """Run everything: Redis, migrations, web server, Celery worker and beat (Ctrl-C stops)."""
+    from webapp.launcher import run_platform
+
+    sys.exit(run_platform(host, port, workers))
+
+
+@main.group()
+def db() -> None:
+    """The platform's database (OPSLAB_DATABASE_URL, SQLite under var/ by default)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations."""
+    from webapp.config import defaults
+    from webapp.migrate import upgrade
+
+    url = defaults()["DATABASE_URL"]
+    upgrade(url)
+    err(f"database at {url.split('@')[-1]} is up to date")
+
+
+@main.group()
+def user() -> None:
+    """Accounts of the web platform."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["candidate", "reviewer", "instructor", "admin"]), default="candidate",
+              show_default=True)
+@click.option("--password", envvar="OPSLAB_PASSWORD", help="Default: prompt (or $OPSLAB_PASSWORD).")
+def user_create(email: str, role: str, password: str | None) -> None:
+    """Create a user who can log in."""
+    from webapp import create_app
+    from webapp.auth import create_user
+    from webapp.db import session_scope
+    from webapp.models import Role
+
+    password = password or click.prompt("password", hide_input=True, confirmation_prompt=True)
+    app = create_app()
+    with session_scope(app) as s:
+        try:
+            create_user(s, email, password, Role(role))
+        except ValueError as e:
+            err(f"error: {e}")
+            sys.exit(1)
+    err(f"created {role} {email}")
+
+
+@user.command("token")
+@click.argument("email")
+def user_token(email: str) -> None:
+    """Issue an API token for a user (replaces the previous one); printed once."""
+    from sqlalchemy import select
+
+    from webapp import create_app
+    from webapp.auth import issue_api_token
+    from webapp.db import session_scope
+    from webapp.models import User
+
+    app = create_app()
+    with session_scope(app) as s:
+        u = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if u is None:
+            err(f"error: no user {email}; create one with `opslab user create {email}`")
+            sys.exit(1)
+        click.echo(issue_api_token(s, u))
+
+
 if __name__ == "__main__":
     main()

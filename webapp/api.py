@@ -1,0 +1,163 @@
+"""JSON API for sessions (start, status, check, stop, hints), described by /api/v1/openapi.json.
+
+Clients authenticate with the browser session (state-changing calls then need the
+X-CSRFToken header) or with `Authorization: Bearer <token>` from `opslab user token`.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
+
+from webapp import services
+from webapp.auth import user_for_token
+from webapp.catalogue import catalogue
+from webapp.db import db
+from webapp.models import Grade, LabSession
+from webapp.openapi import OPENAPI
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def api_auth(view):
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            g.user = user_for_token(header.removeprefix("Bearer ").strip())
+            if g.user is None:
+                return jsonify(error="invalid API token; create one with `opslab user token EMAIL`"), 401
+        elif g.user is None:
+            return jsonify(error="log in, or send Authorization: Bearer <token>"), 401
+        elif request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken", ""))
+            except ValidationError:
+                return jsonify(error="missing or stale X-CSRFToken header; reload the page"), 400
+        return view(**kwargs)
+
+    return wrapped
+
+
+def owned(session_id: str) -> LabSession:
+    ls = db().get(LabSession, session_id)
+    if ls is None or not services.can_access(g.user, ls):
+        abort(404)
+    return ls
+
+
+def iso(dt: datetime | None) -> str | None:
+    return services.aware(dt).isoformat() if dt else None
+
+
+def status(ls: LabSession) -> dict:
+    lab = services.load_lab(ls.lab_id)
+    latest = ls.latest_grade
+    results = {t["id"]: t for t in (latest.report["tasks"] if latest and latest.report else [])}
+    pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
+    now = services.utcnow()
+    left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline else None
+    hints = ls.hints_revealed or {}
+    return {
+        "id": ls.id, "lab": ls.lab_id, "title": lab.spec.title, "state": ls.state.value,
+        "progress": ls.progress, "failure_reason": ls.failure_reason,
+        "server_time": now.isoformat(), "deadline": iso(ls.deadline), "seconds_left": left,
+        "hosts": [h.name for h in lab.hosts], "pending_grade": pending,
+        "score": sum(t["earned"] for t in results.values()), "max_score": lab.max_score,
+        "tasks": [{"id": t.id, "title": t.title, "points": t.points,
+                   "passed": results.get(t.id, {}).get("passed"), "feedback": results.get(t.id, {}).get("feedback", ""),
+                   "hints": t.hints[: hints.get(t.id, 0)], "hints_left": len(t.hints) - hints.get(t.id, 0)}
+                  for t in lab.spec.tasks],
+    }
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+@bp.route("/labs")
+@api_auth
+def labs():
+    return jsonify(labs=[{"id": lab.id, "title": lab.spec.title, "skills": lab.spec.skills,
+                          "difficulty": lab.spec.difficulty, "duration": lab.spec.duration,
+                          "points": lab.max_score} for lab in catalogue()])
+
+
+@bp.route("/sessions", methods=["POST"])
+@api_auth
+def start():
+    body = request.get_json(silent=True) or {}
+    lab_id = body.get("lab")
+    if not isinstance(lab_id, str) or not lab_id:
+        return jsonify(error='send JSON {"lab": "<lab id>"}; GET /api/v1/labs lists them'), 400
+    ls = services.start_session(db(), g.user, lab_id, current_app.config)
+    from webapp.sessions import enqueue_provision
+
+    enqueue_provision(ls.id)
+    return jsonify(status(ls)), 202
+
+
+@bp.route("/sessions/<session_id>")
+@api_auth
+def get(session_id: str):
+    return jsonify(status(owned(session_id)))
+
+
+@bp.route("/sessions/<session_id>/check", methods=["POST"])
+@api_auth
+def check(session_id: str):
+    ls = owned(session_id)
+    gr = services.request_grade(db(), ls)
+    from webapp.tasks import grade
+
+    grade.delay(gr.id)
+    return jsonify(grade_id=gr.id), 202
+
+
+@bp.route("/sessions/<session_id>/grades/<int:grade_id>")
+@api_auth
+def grade_result(session_id: str, grade_id: int):
+    ls = owned(session_id)
+    gr = db().get(Grade, grade_id)
+    if gr is None or gr.session_id != ls.id:
+        abort(404)
+    view = None
+    if gr.report:
+        from grader.report import Report
+
+        view = Report.from_dict(gr.report).candidate_view()
+    return jsonify(done=gr.done_at is not None, report=view, error=gr.error)
+
+
+@bp.route("/sessions/<session_id>/hints", methods=["POST"])
+@api_auth
+def hint(session_id: str):
+    ls = owned(session_id)
+    task = (request.get_json(silent=True) or {}).get("task")
+    if not isinstance(task, str):
+        return jsonify(error='send JSON {"task": "<task id>"}'), 400
+    hints = services.reveal_hint(db(), ls, services.load_lab(ls.lab_id), task)
+    return jsonify(task=task, hints=hints)
+
+
+@bp.route("/sessions/<session_id>/stop", methods=["POST"])
+@api_auth
+def stop(session_id: str):
+    ls = owned(session_id)
+    if services.stop(db(), ls):
+        from webapp.tasks import finish
+
+        finish.delay(ls.id)
+    return jsonify(status(ls)), 202
+
+
+@bp.errorhandler(404)
+def not_found(_e):
+    return jsonify(error="no such session (or not yours)"), 404
+
+

@@ -1,0 +1,30 @@
+"""Celery wired to the Flask app (Redis broker); tasks run inside an app context."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+
+
+def celery_init_app(app) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=app.config["REDIS_URL"],
+        result_backend=None,
+        task_ignore_result=True,
+        task_acks_late=True,               # redelivered after a worker crash: tasks are idempotent
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": 3600},
+        broker_connection_retry_on_startup=True,
+        task_always_eager=app.config.get("CELERY_ALWAYS_EAGER", False),
+        beat_schedule={"sweep": {"task": "webapp.tasks.sweep", "schedule": 30.0}},
+        imports=("webapp.tasks",),
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

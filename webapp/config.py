@@ -1,0 +1,43 @@
+"""Settings: embedded defaults, overridden by OPSLAB_* environment variables, then by the
+mapping passed to create_app (tests)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("OPSLAB_VAR", ROOT / "var"))
+
+
+def _secret_key(var: Path) -> str:
+    """A key kept under var/ so sessions survive restarts; generated on first use."""
+    path = var / "secret_key"
+    if not path.exists():
+        var.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def defaults() -> dict:
+    var = var_dir()
+    env = os.environ.get
+    return {
+        "SECRET_KEY": env("OPSLAB_SECRET_KEY") or _secret_key(var),
+        "DATABASE_URL": env("OPSLAB_DATABASE_URL", f"sqlite:///{var / 'opslab.db'}"),
+        "REDIS_URL": env("OPSLAB_REDIS_URL", "redis://127.0.0.1:6390/0"),
+        "RECORDINGS_DIR": str(Path(env("OPSLAB_RECORDINGS", var / "recordings"))),
+        "MAX_SESSIONS_PER_USER": int(env("OPSLAB_MAX_SESSIONS_PER_USER", "2")),
+        "CAPACITY": int(env("OPSLAB_CAPACITY", "20")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies need HTTPS; set OPSLAB_SECURE_COOKIES=0 only for plain-HTTP loopback use.
+        "SESSION_COOKIE_SECURE": env("OPSLAB_SECURE_COOKIES", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PROVISION_TIMEOUT": int(env("OPSLAB_PROVISION_TIMEOUT", "600")),
+    }

@@ -1,0 +1,91 @@
+"""The data model: users, lab sessions (attempts) and their grades.
+
+A LabSession is one attempt at one lab in one sandbox. Its state moves
+requested → provisioning → ready → submitted | expired → graded → destroyed (or failed,
+with a reason a person can read); every transition is committed before the side effect it
+triggers. `invite_id` is where timed assessments will attach.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Role(str, enum.Enum):
+    candidate = "candidate"
+    reviewer = "reviewer"      # hiring team
+    instructor = "instructor"
+    admin = "admin"
+
+
+class State(str, enum.Enum):
+    requested = "requested"
+    provisioning = "provisioning"
+    ready = "ready"
+    submitted = "submitted"
+    expired = "expired"
+    graded = "graded"
+    destroyed = "destroyed"
+    failed = "failed"
+
+
+ACTIVE = (State.requested, State.provisioning, State.ready)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.candidate)
+    # sha256 of the API token (`opslab user token`); the token itself is shown once.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LabSession(Base):
+    __tablename__ = "lab_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # also the sandbox's session label
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    lab_id: Mapped[str] = mapped_column(String(100))
+    lab_version: Mapped[str] = mapped_column(String(32))
+    state: Mapped[State] = mapped_column(Enum(State, native_enum=False, length=20), default=State.requested, index=True)
+    progress: Mapped[str] = mapped_column(String(200), default="")
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hints_revealed: Mapped[dict] = mapped_column(JSON, default=dict)  # task id -> count shown
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    invite_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # timed assessments (later)
+    user: Mapped[User] = relationship()
+    grades: Mapped[list["Grade"]] = relationship(back_populates="session", order_by="Grade.id")
+
+    @property
+    def latest_grade(self) -> "Grade | None":
+        done = [g for g in self.grades if g.report is not None]
+        return done[-1] if done else None
+
+
+class Grade(Base):
+    """One press of Check (or the final grade): requested, then done with its Report."""
+
+    __tablename__ = "grades"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("lab_sessions.id"), index=True)
+    final: Mapped[bool] = mapped_column(default=False)
+    report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    session: Mapped[LabSession] = relationship(back_populates="grades")

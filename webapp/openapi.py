@@ -1,0 +1,65 @@
+"""The OpenAPI 3.1 description of the JSON API (served at /api/v1/openapi.json)."""
+
+_err = {"description": "Refused, with a message saying why and what to do",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_sid = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_status = {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {"title": "opslab API", "version": "1",
+             "description": "Start labs, watch them provision, grade them and stop them. Authenticate "
+                            "with `Authorization: Bearer <token>` (`opslab user token EMAIL`) or the browser "
+                            "session plus an `X-CSRFToken` header on POST."},
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "Task": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "points": {"type": "integer"},
+                "passed": {"type": ["boolean", "null"]}, "feedback": {"type": "string"},
+                "hints": {"type": "array", "items": {"type": "string"}}, "hints_left": {"type": "integer"}}},
+            "Session": {"type": "object", "required": ["id", "state"], "properties": {
+                "id": {"type": "string"}, "lab": {"type": "string"}, "title": {"type": "string"},
+                "state": {"type": "string", "enum": ["requested", "provisioning", "ready", "submitted",
+                                                     "expired", "graded", "destroyed", "failed"]},
+                "progress": {"type": "string"}, "failure_reason": {"type": ["string", "null"]},
+                "server_time": {"type": "string", "format": "date-time"},
+                "deadline": {"type": ["string", "null"], "format": "date-time"},
+                "seconds_left": {"type": ["integer", "null"]}, "hosts": {"type": "array", "items": {"type": "string"}},
+                "pending_grade": {"type": ["integer", "null"]}, "score": {"type": "integer"},
+                "max_score": {"type": "integer"}, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}},
+            "Lab": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
+                "difficulty": {"type": "string"}, "duration": {"type": "string"}, "points": {"type": "integer"}}},
+        },
+    },
+    "security": [{"bearer": []}, {"cookie": []}],
+    "paths": {
+        "/labs": {"get": {"summary": "The catalogue", "responses": {
+            "200": {"description": "Labs", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"labs": {"type": "array", "items": {"$ref": "#/components/schemas/Lab"}}}}}}},
+            "401": _err}}},
+        "/sessions": {"post": {"summary": "Start a lab", "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["lab"], "properties": {"lab": {"type": "string"}}}}}},
+            "responses": {"202": _status, "400": _err, "401": _err, "404": _err, "409": _err, "429": _err, "503": _err}}},
+        "/sessions/{session_id}": {"get": {"summary": "Session status", "parameters": [_sid],
+                                           "responses": {"200": _status, "401": _err, "404": _err}}},
+        "/sessions/{session_id}/check": {"post": {"summary": "Grade now (asynchronous)", "parameters": [_sid],
+            "responses": {"202": {"description": "Grading queued", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"grade_id": {"type": "integer"}}}}}}, "401": _err, "404": _err, "409": _err}}},
+        "/sessions/{session_id}/grades/{grade_id}": {"get": {"summary": "A grading result", "parameters": [
+            _sid, {"name": "grade_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "done=false while grading", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"done": {"type": "boolean"}, "report": {"type": ["object", "null"]},
+                                                 "error": {"type": ["string", "null"]}}}}}}, "401": _err, "404": _err}}},
+        "/sessions/{session_id}/hints": {"post": {"summary": "Reveal the next hint of a task", "parameters": [_sid],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["task"], "properties": {"task": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "Hints shown so far"}, "400": _err, "401": _err, "404": _err}}},
+        "/sessions/{session_id}/stop": {"post": {"summary": "Stop: final grade, then the sandbox is removed",
+                                                 "parameters": [_sid], "responses": {"202": _status, "401": _err, "404": _err}}},
+    },
+}

@@ -1,0 +1,218 @@
+"""Session life cycle as plain functions: the views, the API and Celery tasks call these.
+
+Each function re-reads state by id, returns early when its work is already done (so a
+task redelivered after a worker crash does no harm), and commits every state change
+before the side effect it triggers (creating or destroying a sandbox, grading).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from grader.errors import LabError, LabNotFound
+from grader.lab import Lab, find_lab
+from grader.runner import grade as run_grade
+from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
+from webapp.engine import new_session_id, start_lab
+from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, utcnow
+
+
+class SessionError(Exception):
+    """A request the platform refuses, with a message for the person who made it."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@functools.cache
+def provider():
+    from infra.providers import get_provider
+
+    return get_provider(os.environ.get("OPSLAB_PROVIDER", "docker"))
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; they are stored in UTC."""
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def load_lab(lab_id: str) -> Lab:
+    try:
+        return find_lab(lab_id)
+    except LabNotFound as e:
+        raise SessionError(str(e), 404) from None
+    except LabError:
+        raise SessionError(f"lab {lab_id} is being repaired by its authors; try another lab", 409) from None
+
+
+def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
+    """Record a requested session after the capacity checks; the caller enqueues provisioning."""
+    lab = load_lab(lab_id)
+    mine = s.scalar(select(func.count()).select_from(LabSession)
+                    .where(LabSession.user_id == user.id, LabSession.state.in_(ACTIVE)))
+    if mine >= config["MAX_SESSIONS_PER_USER"]:
+        raise SessionError(f"you already have {mine} labs running (the limit is "
+                           f"{config['MAX_SESSIONS_PER_USER']}); stop one before starting another", 429)
+    everyone = s.scalar(select(func.count()).select_from(LabSession).where(LabSession.state.in_(ACTIVE)))
+    if everyone >= config["CAPACITY"]:
+        raise SessionError("all sandboxes are in use right now; please try again in a few minutes", 503)
+    ls = LabSession(id=new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
+                    state=State.requested, progress="waiting for a worker", hints_revealed={})
+    s.add(ls)
+    s.commit()
+    return ls
+
+
+def can_access(user: User | None, ls: LabSession) -> bool:
+    return user is not None and (ls.user_id == user.id or user.role == Role.admin)
+
+
+def _readable(exc: Exception) -> str:
+    """Why provisioning failed, in words a candidate can act on (details go to the log)."""
+    if isinstance(exc, ImageMissing):
+        return "this lab's sandbox image is not built yet; an administrator needs to run `opslab images build`"
+    if isinstance(exc, EngineUnavailable):
+        return "the sandbox engine is not reachable right now; please try again later"
+    if isinstance(exc, CommandFailed):
+        return f"the lab's setup failed on host {exc.host}; the lab authors have to fix it"
+    if isinstance(exc, (LabError, SessionError)):
+        return str(exc)
+    return "the sandbox could not be created; please try again"
+
+
+def provision(s, session_id: str) -> None:
+    ls = s.get(LabSession, session_id)
+    if ls is None or ls.state not in (State.requested, State.provisioning):
+        return  # already done (or stopped) — a redelivered task has nothing to do
+    redelivered = ls.state == State.provisioning
+    ls.state, ls.progress = State.provisioning, "creating the sandbox"
+    s.commit()
+    try:
+        lab = load_lab(ls.lab_id)
+        if redelivered:  # a previous attempt died half-way: start from a clean slate
+            _destroy_quietly(session_id)
+
+        def progress(msg: str) -> None:
+            ls.progress = msg[:200]
+            s.commit()
+
+        start_lab(provider(), lab, session=session_id, ttl=lab.duration_seconds + 15 * 60, progress=progress)
+    except Exception as e:  # every failure ends in `failed` with a readable reason
+        ls.state, ls.failure_reason, ls.progress = State.failed, _readable(e), ""
+        ls.ended_at = utcnow()
+        s.commit()
+        if not isinstance(e, (ImageMissing, EngineUnavailable, CommandFailed, LabError, SessionError)):
+            raise
+        return
+    ls.state, ls.progress = State.ready, "ready"
+    ls.ready_at = utcnow()
+    ls.deadline = ls.ready_at + timedelta(seconds=lab.duration_seconds)  # the clock starts when ready
+    s.commit()
+
+
+def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
+    if not final and ls.state != State.ready:
+        raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
+    g = Grade(session_id=ls.id, final=final)
+    s.add(g)
+    s.commit()
+    return g
+
+
+def grade(s, grade_id: int) -> None:
+    g = s.get(Grade, grade_id)
+    if g is None or g.done_at is not None:
+        return
+    ls = g.session
+    try:
+        lab = load_lab(ls.lab_id)
+        if lab.version != ls.lab_version:
+            raise SessionError("this lab was updated after your session started; start a new session")
+        sandbox = provider().get(ls.id)
+        report = run_grade(lab, sandbox.target())
+        g.report = report.to_dict()
+    except (SessionError, SandboxNotFound, InfraError) as e:
+        g.error = str(e) if isinstance(e, SessionError) else "the sandbox is gone; the lab can no longer be checked"
+    g.done_at = utcnow()
+    s.commit()
+
+
+def stop(s, ls: LabSession, reason: State = State.submitted) -> bool:
+    """Mark a ready session submitted (or expired); False when there is nothing to stop."""
+    if ls.state in (State.requested, State.provisioning):
+        ls.state, ls.ended_at = State.destroyed, utcnow()
+        s.commit()
+        _destroy_quietly(ls.id)
+        return False
+    if ls.state != State.ready:
+        return False
+    ls.state, ls.ended_at = reason, utcnow()
+    s.commit()
+    return True
+
+
+def finish(s, session_id: str) -> None:
+    """After submit or expiry: the final grade, then the sandbox goes. Safe to run twice."""
+    ls = s.get(LabSession, session_id)
+    if ls is None:
+        return
+    if ls.state in (State.submitted, State.expired):
+        g = next((g for g in ls.grades if g.final), None) or request_grade(s, ls, final=True)
+        grade(s, g.id)
+        ls.state = State.graded
+        s.commit()
+    if ls.state == State.graded:
+        _destroy_quietly(ls.id)
+        ls.state = State.destroyed
+        s.commit()
+
+
+def _destroy_quietly(session_id: str) -> None:
+    try:
+        provider().get(session_id).destroy()
+    except SandboxNotFound:
+        pass
+
+
+def due_for_expiry(s, now: datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    rows = s.scalars(select(LabSession).where(LabSession.state == State.ready)).all()
+    return [r.id for r in rows if r.deadline and aware(r.deadline) <= now]
+
+
+def expire(s, session_id: str) -> bool:
+    ls = s.get(LabSession, session_id)
+    if ls is None or ls.state != State.ready or not ls.deadline or aware(ls.deadline) > utcnow():
+        return False
+    return stop(s, ls, State.expired)
+
+
+def fail_stuck(s, timeout: int) -> list[str]:
+    """Provisioning that never finished (a worker died for good) ends as failed."""
+    cutoff = utcnow() - timedelta(seconds=timeout)
+    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)))).all()
+    stuck = [r for r in rows if aware(r.created_at) < cutoff]
+    for r in stuck:
+        r.state, r.failure_reason, r.ended_at = State.failed, "the sandbox took too long to start; please try again", utcnow()
+    s.commit()
+    for r in stuck:
+        _destroy_quietly(r.id)
+    return [r.id for r in stuck]
+
+
+def reveal_hint(s, ls: LabSession, lab: Lab, task_id: str) -> list[str]:
+    """Show one more hint for a task; returns the hints now visible."""
+    try:
+        task = lab.task(task_id)
+    except KeyError:
+        raise SessionError(f"no task {task_id!r} in this lab", 404) from None
+    shown = dict(ls.hints_revealed or {})
+    shown[task_id] = min(shown.get(task_id, 0) + 1, len(task.hints))
+    ls.hints_revealed = shown
+    s.commit()
+    return task.hints[: shown[task_id]]

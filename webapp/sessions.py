@@ -1,0 +1,51 @@
+"""Lab pages: start a lab from the catalogue, and the session page (README, terminal, tasks).
+
+The page itself talks to the JSON API (webapp.api) for status, checks, hints and stop.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
+
+from webapp import services
+from webapp.auth import login_required
+from webapp.db import db
+from webapp.models import LabSession
+from webapp.rendering import readme_html
+
+bp = Blueprint("sessions", __name__)
+
+
+def enqueue_provision(session_id: str) -> None:
+    from webapp.tasks import provision
+
+    provision.delay(session_id)
+
+
+@bp.route("/labs/<lab_id>/start", methods=["POST"])
+@login_required
+def start(lab_id: str):
+    ls = services.start_session(db(), g.user, lab_id, current_app.config)
+    enqueue_provision(ls.id)  # after commit: the worker always finds the row
+    return redirect(url_for("sessions.page", session_id=ls.id))
+
+
+@bp.route("/sessions/<session_id>")
+@login_required
+def page(session_id: str):
+    ls = db().get(LabSession, session_id)
+    if ls is None or not services.can_access(g.user, ls):
+        abort(404)  # not 403: do not confirm that someone else's session exists
+    lab = services.load_lab(ls.lab_id)
+    return render_template("session.html", ls=ls, lab=lab, readme=readme_html(lab.path / "README.md", lab.version),
+                           user=g.user)
+
+
+@bp.route("/sessions")
+@login_required
+def mine():
+    from sqlalchemy import select
+
+    rows = db().scalars(select(LabSession).where(LabSession.user_id == g.user.id)
+                        .order_by(LabSession.created_at.desc()).limit(50)).all()
+    return render_template("sessions.html", sessions=rows, user=g.user)
