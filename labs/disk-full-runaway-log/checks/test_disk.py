@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import re
 import shlex
+import tarfile
 import time
 
 import pytest
@@ -89,7 +90,7 @@ def test_ledgerd_is_running(host):
 def test_ledgerd_logs_to_app_log(host):
     pids = ledgerd_pids(host)
     assert pids, "ledgerd is not running"
-    assert APP_LOG in open_files(host, pids[0]), f"ledgerd is not writing to {APP_LOG}"
+    assert any(APP_LOG in open_files(host, pid) for pid in pids), f"ledgerd is not writing to {APP_LOG}"
 
 
 @pytest.mark.task("app-running")
@@ -182,21 +183,36 @@ def parse_text(read, text, defaults, blocks):
             apply(defaults, words)
 
 
-@pytest.fixture
-def app_log_rule(copy_out):
-    """logrotate's options for app.log, read on the grader's side (None when no rule covers it)."""
-
-    def read(path):
-        try:
-            local = copy_out(path)
-        except Exception:  # a path the config names but that does not exist
-            return None
-        if local.is_dir():
-            return {f.name: f.read_text(errors="replace") for f in local.iterdir() if f.is_file()}
+def read_config(host, copy_out, path):
+    """A config file's text, or {name: text} for a folder's files, copied out through the
+    engine; None when it does not exist. The engine copies a symlink rather than its target,
+    so links are resolved in the sandbox first."""
+    real = host.run("/usr/bin/readlink -e %s", path).stdout.strip()
+    if not real:
+        return None
+    try:
+        local = copy_out(real)
+    except FileNotFoundError:
+        return None
+    except tarfile.TarError:  # a folder holding links that point out of it
+        names = host.run("/usr/bin/find %s -mindepth 1 -maxdepth 1 -printf '%%f\\n'", real).stdout.split()
+        return {n: t for n in names if isinstance(t := read_config(host, copy_out, f"{real}/{n}"), str)}
+    if not local.is_dir():
         return local.read_text(errors="replace")
+    files = {}
+    for f in local.iterdir():
+        text = read_config(host, copy_out, f"{real}/{f.name}") if f.is_symlink() else (
+            f.read_text(errors="replace") if f.is_file() else None)
+        if isinstance(text, str):
+            files[f.name] = text
+    return files
 
+
+@pytest.fixture
+def app_log_rule(host, copy_out):
+    """logrotate's options for app.log, read on the grader's side (None when no rule covers it)."""
     blocks = []
-    parse_logrotate(read, "/etc/logrotate.conf", {}, blocks)
+    parse_logrotate(lambda path: read_config(host, copy_out, path), "/etc/logrotate.conf", {}, blocks)
     for patterns, opts in blocks:
         if any(fnmatch.fnmatchcase(APP_LOG, p) for p in patterns):
             return opts
