@@ -40,3 +40,16 @@ def sandboxes(provider):
     yield made
     for sb in made:
         sb.destroy()
+
+
+@pytest.fixture(scope="session")
+def platform(provider):
+    """The real platform (Redis, gunicorn, Celery worker) on the fixture labs."""
+    from tests.platform import running_platform
+
+    if not shutil.which("redis-server"):
+        if os.environ.get("OPSLAB_REQUIRE_DOCKER"):
+            pytest.fail("make test needs redis-server (infra/setup/ensure-web-deps.sh installs it)")
+        pytest.skip("redis-server is not installed (infra/setup/ensure-web-deps.sh installs it)")
+    with running_platform(FIXTURE_LABS) as p:
+        yield p

@@ -334,7 +334,7 @@ def user_create(email: str, role: str, password: str | None) -> None:
         except ValueError as e:
             err(f"error: {e}")
             sys.exit(1)
-    err(f"created {role} {email}")
+    err(f"created {role} {email.strip().lower()}")
 
 
 @user.command("token")

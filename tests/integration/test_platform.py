@@ -1,0 +1,165 @@
+"""The platform end to end with a real Redis, Celery worker, gunicorn and Docker engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import requests
+import websocket
+
+from tests.platform import ADMIN, CANDIDATE
+from webapp.db import session_scope
+from webapp.models import LabSession, State
+
+
+def login(platform, who) -> tuple[requests.Session, str]:
+    s = requests.Session()
+    page = s.get(platform.url + "/login").text
+    token = re.search(r'csrf-token" content="([^"]+)"', page).group(1)
+    r = s.post(platform.url + "/login", data={"csrf_token": token, "email": who[0], "password": who[1]})
+    assert r.url == platform.url + "/"
+    return s, re.search(r'csrf-token" content="([^"]+)"', r.text).group(1)
+
+
+def wait_state(s, platform, sid, states, timeout=60) -> dict:
+    end = time.time() + timeout
+    while time.time() < end:
+        st = s.get(f"{platform.url}/api/v1/sessions/{sid}").json()
+        if st["state"] in states:
+            return st
+        time.sleep(0.1)
+    raise AssertionError(f"session {sid} stuck in {st['state']}")
+
+
+def terminal(platform, s, sid, host="box") -> websocket.WebSocket:
+    cookie = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    ws = websocket.create_connection(f"{platform.url.replace('http', 'ws')}/sessions/{sid}/terminal/{host}?cols=100&rows=30",
+                                     header=[f"Cookie: {cookie}"], timeout=15)
+    return ws
+
+
+def read_until(ws, needle: str, timeout=15) -> str:
+    out, end = "", time.time() + timeout
+    while needle not in out:
+        if time.time() > end:
+            raise AssertionError(f"{needle!r} never appeared in: {out[-500:]!r}")
+        frame = ws.recv()
+        out += frame.decode(errors="replace") if isinstance(frame, bytes) else frame
+    return out
+
+
+def check(s, platform, csrf, sid) -> dict:
+    gid = s.post(f"{platform.url}/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf}).json()["grade_id"]
+    end = time.time() + 60
+    while time.time() < end:
+        r = s.get(f"{platform.url}/api/v1/sessions/{sid}/grades/{gid}").json()
+        if r["done"]:
+            return r
+        time.sleep(0.1)
+    raise AssertionError("grading never finished")
+
+
+def test_a_lab_from_start_to_destroyed(platform, provider):
+    s, csrf = login(platform, CANDIDATE)
+    r = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 202 and r.json()["state"] == "requested"
+    sid = r.json()["id"]
+    st = wait_state(s, platform, sid, {"ready", "failed"})
+    assert st["state"] == "ready", st["failure_reason"]
+    assert st["seconds_left"] > 250 and st["deadline"]
+
+    first = check(s, platform, csrf, sid)
+    assert first["report"]["score"] == 0 and first["error"] is None
+
+    ws = terminal(platform, s, sid)
+    read_until(ws, "root@box")
+    ws.send(json.dumps({"r": [120, 40]}))
+    ws.send(json.dumps({"i": "echo hello > /srv/greeting.txt && chmod 600 /srv/greeting.txt && echo fixed-$((6*7))\r"}))
+    read_until(ws, "fixed-42")
+    ws.close()
+
+    final = check(s, platform, csrf, sid)
+    assert final["report"]["score"] == 3 and all(t["passed"] for t in final["report"]["tasks"])
+    assert "details" not in final["report"]  # candidates never see check internals
+
+    cast = (platform.var / "recordings" / sid / "box.cast").read_text().splitlines()
+    header = json.loads(cast[0])
+    assert header["version"] == 2 and header["width"] == 100
+    events = [json.loads(x) for x in cast[1:]]
+    assert any(e[1] == "o" and "fixed-42" in e[2] for e in events)
+    assert any(e[1] == "i" and "greeting.txt" in e[2] for e in events)
+    assert ["r", "120x40"] in [e[1:] for e in events]
+
+    stopped = s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
+    assert stopped.json()["state"] == "submitted"
+    done = wait_state(s, platform, sid, {"destroyed"})
+    assert done["score"] == 3  # the final grade is kept
+    assert provider.list(sid) == []
+
+
+def test_only_the_owner_or_an_admin_attaches_to_the_terminal(platform):
+    s, csrf = login(platform, CANDIDATE)
+    sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                 headers={"X-CSRFToken": csrf}).json()["id"]
+    try:
+        wait_state(s, platform, sid, {"ready"})
+        anon = requests.Session()
+        ws = terminal(platform, anon, sid)
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            ws.recv()
+            ws.recv()
+        admin, _ = login(platform, ADMIN)
+        ws = terminal(platform, admin, sid)
+        assert "root@box" in read_until(ws, "root@box")
+        ws.close()
+    finally:
+        s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
+        wait_state(s, platform, sid, {"destroyed"})
+
+
+def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):
+    from webapp import services
+
+    s, csrf = login(platform, CANDIDATE)
+    sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                 headers={"X-CSRFToken": csrf}).json()["id"]
+    wait_state(s, platform, sid, {"ready"})
+    app = platform.app()
+    with app.app_context(), session_scope(app) as db:
+        ls = db.get(LabSession, sid)
+        ls.deadline = services.utcnow()
+        db.commit()
+        assert services.due_for_expiry(db) == [sid]
+        assert services.expire(db, sid) is True
+        assert services.expire(db, sid) is False  # a second delivery does nothing
+        services.finish(db, sid)
+        services.finish(db, sid)
+        db.refresh(ls)
+        assert ls.state == State.destroyed
+        assert [g.final for g in ls.grades] == [True]
+    assert provider.list(sid) == []
+
+
+def test_provisioning_failure_is_readable(platform, greeting_lab_dir, monkeypatch):
+    from grader.lab import load_lab
+    from webapp import services
+
+    yaml_file = greeting_lab_dir / "lab.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("image: opslab/base", "image: opslab/never-built"))
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    app = platform.app()
+    with app.app_context(), session_scope(app) as db:
+        ls = LabSession(id="badimage0001", user_id=1, lab_id="greeting-file",
+                        lab_version=load_lab(greeting_lab_dir).version, state=State.requested, hints_revealed={})
+        db.add(ls)
+        db.commit()
+        services.provision(db, ls.id)
+        db.refresh(ls)
+        assert ls.state == State.failed
+        assert "image is not built yet" in ls.failure_reason and "opslab images build" in ls.failure_reason
+        services.provision(db, ls.id)  # redelivered: nothing changes
+        db.refresh(ls)
+        assert ls.state == State.failed

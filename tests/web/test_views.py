@@ -1,0 +1,175 @@
+"""Views, authorisation and the JSON API through the Flask test client (no engine needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import csrf_from
+from webapp.db import session_scope
+from webapp.models import LabSession, Role, State
+
+
+def add_session(app, user_id, state=State.ready, lab="greeting-file", sid=None):
+    import secrets
+
+    with session_scope(app) as s:
+        ls = LabSession(id=sid or secrets.token_hex(6), user_id=user_id, lab_id=lab, lab_version="x",
+                        state=state, hints_revealed={})
+        s.add(ls)
+        s.commit()
+        return ls.id
+
+
+def test_login_logout(client, make_user):
+    make_user("Ann@Example.org", "password-123")
+    page = client.get("/login").get_data(as_text=True)
+    bad = client.post("/login", data={"csrf_token": csrf_from(page), "email": "ann@example.org", "password": "nope"})
+    assert "Wrong email or password." in bad.get_data(as_text=True)
+    ok = client.post("/login", data={"csrf_token": csrf_from(page), "email": "ann@example.org", "password": "password-123"})
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "ann@example.org" in home
+    assert client.post("/logout", data={"csrf_token": csrf_from(home)}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_forms_need_a_csrf_token(client, make_user):
+    make_user("ann@example.org", "password-123")
+    r = client.post("/login", data={"email": "ann@example.org", "password": "password-123"})
+    assert r.status_code == 400 and b"CSRF" in r.data
+    assert client.get("/").status_code == 302  # still logged out
+
+
+def test_login_never_redirects_off_site(client, make_user):
+    make_user("ann@example.org", "password-123")
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login?next=//evil.example/x", data={"csrf_token": csrf_from(page), "email": "ann@example.org",
+                                                           "password": "password-123"})
+    assert r.headers["Location"] == "/"
+
+
+def test_passwords_are_hashed_with_scrypt(app, make_user):
+    user = make_user("ann@example.org", "password-123")
+    assert user.password_hash.startswith("scrypt:") and "password-123" not in user.password_hash
+
+
+def test_short_passwords_are_refused(make_user):
+    with pytest.raises(ValueError, match="at least 10 characters"):
+        make_user("ann@example.org", "short")
+
+
+def test_anonymous_users_are_sent_to_login_and_the_api_says_401(client):
+    assert client.get("/").headers["Location"].startswith("/login")
+    r = client.get("/api/v1/labs")
+    assert r.status_code == 401 and "log in" in r.json["error"]
+
+
+def test_catalogue_lists_and_filters(client, login):
+    login()
+    assert b'data-lab="greeting-file"' in client.get("/").data
+    assert b'data-lab="greeting-file"' in client.get("/?skill=linux&difficulty=beginner").data
+    assert b'data-lab="greeting-file"' not in client.get("/?difficulty=advanced").data
+    assert b"No lab matches these filters." in client.get("/?skill=terraform").data
+
+
+def test_session_pages_are_for_their_owner_and_admins(app, client, login, make_user):
+    other = make_user("bob@example.org", "password-123")
+    sid = add_session(app, other.id)
+    login()
+    assert client.get(f"/sessions/{sid}").status_code == 404
+    assert client.get(f"/api/v1/sessions/{sid}").status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login("root@example.org", Role.admin)
+    page = client.get(f"/sessions/{sid}")
+    assert page.status_code == 200 and b"Write the greeting file" in page.data
+
+
+def test_session_page_renders_the_readme_sanitised(app, client, login, tmp_path, monkeypatch):
+    from webapp.rendering import render_markdown
+
+    html = str(render_markdown('# Hi\n<script>alert(1)</script>\n[x](javascript:alert(1)) `code` '
+                           '<a href="javascript:x">y</a> [ok](https://a.example)'))
+    assert "<script>" not in html
+    assert '<a href="javascript' not in html  # raw HTML is shown as text, never as a live link
+    assert "<code>code</code>" in html and '<a href="https://a.example" rel="noopener noreferrer">ok</a>' in html
+    user, _ = login()
+    sid = add_session(app, user.id)
+    assert b"<h1>Greeting</h1>" in client.get(f"/sessions/{sid}").data
+
+
+def test_api_start_errors_say_what_to_do(client, login):
+    _, csrf = login()
+    r = client.post("/api/v1/sessions", json={}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 400 and "GET /api/v1/labs" in r.json["error"]
+    r = client.post("/api/v1/sessions", json={"lab": "no-such-lab"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 404 and "known labs: greeting-file" in r.json["error"]
+    r = client.post("/api/v1/sessions", json={"lab": "greeting-file"})
+    assert r.status_code == 400 and "X-CSRFToken" in r.json["error"]
+
+
+def test_per_user_cap_and_global_capacity(app, client, login, make_user):
+    user, csrf = login()
+    for _ in range(2):
+        add_session(app, user.id, State.provisioning)
+    r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 429 and "stop one before starting another" in r.json["error"]
+    app.config["MAX_SESSIONS_PER_USER"] = 10
+    app.config["CAPACITY"] = 2
+    r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 503 and "try again in a few minutes" in r.json["error"]
+
+
+def test_hints_are_revealed_one_at_a_time(app, client, login):
+    user, csrf = login()
+    sid = add_session(app, user.id)
+    assert client.get(f"/api/v1/sessions/{sid}").json["tasks"][0]["hints"] == []
+    r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "greeting-present"}, headers={"X-CSRFToken": csrf})
+    assert r.json["hints"] == ["echo is enough"]
+    r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "greeting-present"}, headers={"X-CSRFToken": csrf})
+    assert r.json["hints"] == ["echo is enough"]  # there is only one
+    assert client.get(f"/api/v1/sessions/{sid}").json["tasks"][0]["hints_left"] == 0
+    r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "nope"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 404
+
+
+def test_check_is_refused_unless_ready(app, client, login):
+    user, csrf = login()
+    sid = add_session(app, user.id, State.provisioning)
+    r = client.post(f"/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf})
+    assert r.status_code == 409 and "checks run only while it is ready" in r.json["error"]
+
+
+def test_bearer_tokens(app, client, make_user):
+    from webapp.auth import issue_api_token
+
+    user = make_user()
+    with session_scope(app) as s:
+        token = issue_api_token(s, s.get(type(user), user.id))
+    assert client.get("/api/v1/labs", headers={"Authorization": f"Bearer {token}"}).json["labs"][0]["id"] == "greeting-file"
+    r = client.get("/api/v1/labs", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and "opslab user token" in r.json["error"]
+
+
+def test_openapi_describes_every_api_route(app, client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    documented = {"/api/v1" + p for p in doc["paths"]}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json"):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            assert path in documented, f"{path} is not in the OpenAPI document"
+
+
+def test_user_cli(app, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from webapp.cli import main
+
+    monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("OPSLAB_VAR", str(tmp_path))
+    r = CliRunner().invoke(main, ["user", "create", "Dee@example.org", "--role", "reviewer", "--password", "password-123"])
+    assert r.exit_code == 0 and "created reviewer dee@example.org" in r.output
+    again = CliRunner().invoke(main, ["user", "create", "dee@example.org", "--password", "password-123"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    token = CliRunner().invoke(main, ["user", "token", "dee@example.org"])
+    assert token.exit_code == 0 and token.stdout.startswith("opsl_")
