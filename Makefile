@@ -13,7 +13,7 @@ ASSETS := webapp/static/vendor/xterm.js
 help:
 	@echo "make run     set everything up and start the web platform (Ctrl-C stops it)"
 	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
-	@echo "make test    unit + integration tests and \`opslab lab validate\` of every lab"
+	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
 	@echo "make bench   sandbox ready / check latency per lab beside the engine floor"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
 	@echo "make lint    ruff"
@@ -57,13 +57,15 @@ shell-lab: images
 test-unit: setup
 	$(BIN)/pytest tests/unit -q
 
-test-integration: images
+test-integration: images assets
+	infra/setup/ensure-web-deps.sh --browser
 	OPSLAB_REQUIRE_DOCKER=1 $(BIN)/pytest tests/integration -q
 
 validate: images
 	$(OPSLAB) lab validate
 
-test: images
+test: images assets
+	infra/setup/ensure-web-deps.sh --browser
 	$(OPSLAB) lab validate
 	OPSLAB_REQUIRE_DOCKER=1 $(BIN)/pytest tests -q
 

