@@ -87,7 +87,7 @@ class Host(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _image_or_build(self) -> "Host":
+    def _image_or_build(self) -> Host:
         if (self.image is None) == (self.build is None):
             raise ValueError("expected exactly one of 'image' (opslab/<name>) or 'build' (./folder)")
         return self

@@ -63,7 +63,7 @@ class Report:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Report":
+    def from_dict(cls, d: dict) -> Report:
         d = {k: v for k, v in d.items() if k not in ("score", "max_score")}
         d["tasks"] = [TaskResult(**t) for t in d["tasks"]]
         return cls(**d)

@@ -7,7 +7,7 @@ import functools
 from flask import Blueprint, g, render_template, request
 
 from grader.errors import LabError
-from grader.lab import Lab, lab_ids, labs_root, lab_version, load_lab
+from grader.lab import Lab, lab_ids, lab_version, labs_root, load_lab
 from grader.skills import SKILLS
 from webapp.auth import login_required
 

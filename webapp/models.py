@@ -9,7 +9,7 @@ triggers. `invite_id` is where timed assessments will attach.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,17 +18,17 @@ from webapp.db import Base
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     candidate = "candidate"
     reviewer = "reviewer"      # hiring team
     instructor = "instructor"
     admin = "admin"
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     requested = "requested"
     provisioning = "provisioning"
     ready = "ready"
@@ -69,10 +69,10 @@ class LabSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     invite_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # timed assessments (later)
     user: Mapped[User] = relationship()
-    grades: Mapped[list["Grade"]] = relationship(back_populates="session", order_by="Grade.id")
+    grades: Mapped[list[Grade]] = relationship(back_populates="session", order_by="Grade.id")
 
     @property
-    def latest_grade(self) -> "Grade | None":
+    def latest_grade(self) -> Grade | None:
         done = [g for g in self.grades if g.report is not None]
         return done[-1] if done else None
 

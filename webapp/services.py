@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -38,7 +38,7 @@ def provider():
 
 def aware(dt: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive; they are stored in UTC."""
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def load_lab(lab_id: str) -> Lab:

@@ -7,12 +7,14 @@ Only the session's owner (and admins) may attach, and only while the session is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
 
 from flask import current_app, g, request
 from flask_sock import Sock
+from simple_websocket import ConnectionClosed
 
 from webapp import services
 from webapp.db import db
@@ -64,10 +66,8 @@ def terminal(ws, session_id: str, host: str):
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(ConnectionClosed, OSError):  # the browser may be gone already
                 ws.close(reason=1000, message="the shell exited")
-            except Exception:  # the browser may already be gone; nothing left to tell it
-                pass
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()

@@ -4,9 +4,8 @@ Revision ID: b7cdebed276a
 Revises: 
 Create Date: 2026-11-22 04:36:43.908492
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'b7cdebed276a'
 down_revision = None

@@ -1,0 +1,408 @@
+"""`make bench` (web part): what a candidate feels, measured through the real platform.
+
+prompt = click "Start lab" in the catalogue → the browser terminal shows the shell prompt
+         (POST → Celery provisions the sandbox → the page's status poll sees `ready` →
+         WebSocket → bash draws its prompt), in Chromium driven by Playwright
+check  = click Check on a ready session page → the score is shown and the button reads
+         "Check" again (POST → Celery grades → the page's grade poll sees it done)
+echo   = one keystroke sent on the terminal WebSocket → its echo back, from Python
+
+Starts redis-server, gunicorn and a Celery worker on loopback (tests.platform) with the
+labs in BENCH_LABS (default tests/fixtures/labs) and benchmarks BENCH_LAB (default
+greeting-file). BENCH_RUNS (default 5) sessions are started for prompt and check;
+BENCH_ECHO (default 200) keystrokes. Uses Debian's Chromium (BENCH_CHROMIUM, default
+/usr/bin/chromium) and never downloads a browser. Prints the figures beside their targets,
+then where the time went (the page's own timings, the database and the worker's log), and
+writes var/bench/web.json (BENCH_WEB_OUT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import socket
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+import websocket
+
+from grader.lab import load_lab
+from tests.bench.bench_engine import pct
+from tests.platform import CANDIDATE, running_platform
+from webapp.cli import table
+
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+ECHO = int(os.environ.get("BENCH_ECHO", "200"))
+LABS = Path(os.environ.get("BENCH_LABS", "tests/fixtures/labs")).resolve()
+LAB = os.environ.get("BENCH_LAB", "greeting-file")
+CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
+OUT = Path(os.environ.get("BENCH_WEB_OUT", "var/bench/web.json"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+TARGET_PROMPT, TARGET_CHECK, TARGET_ECHO_MS = 1.5, 1.0, 15.0
+
+# Runs in every page before its own scripts: timestamps (epoch ms, same clock across pages)
+# for the click, the page's API calls, its WebSocket, the prompt and the Check round trip.
+PAGE_PROBE = r"""
+(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const marks = window.__bench = { fetches: [] };
+  const once = (k) => { if (!(k in marks)) marks[k] = now(); };
+  document.addEventListener("DOMContentLoaded", () => once("dcl"));
+  const realFetch = window.fetch;
+  window.fetch = async (...args) => {
+    const url = String(args[0]), t0 = now();
+    const r = await realFetch(...args);
+    const entry = { url, t0, t1: now(), status: r.status };
+    marks.fetches.push(entry);
+    r.clone().json().then((b) => { entry.state = b.state; entry.done = b.done; }).catch(() => {});
+    return r;
+  };
+  const RealWS = window.WebSocket;
+  window.WebSocket = function (...args) {
+    once("ws_new");
+    const ws = new RealWS(...args);
+    ws.addEventListener("open", () => once("ws_open"));
+    ws.addEventListener("message", () => once("ws_first"));
+    return ws;
+  };
+  window.WebSocket.prototype = RealWS.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  const needle = %s;
+  new MutationObserver(() => {
+    if (!("prompt" in marks)) {
+      const rows = document.querySelector(".xterm-rows");
+      if (rows && rows.textContent.includes(needle)) once("prompt");
+    }
+    const btn = document.getElementById("check"), score = document.getElementById("score");
+    if (marks.check_click && !marks.check_done && btn && btn.textContent === "Check" && score
+        && score.textContent !== "\u2026") {
+      marks.check_done = now();
+      marks.check_score = score.textContent;
+    }
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+  document.addEventListener("click", (e) => {
+    const t = now();
+    if (e.target.closest && e.target.closest("#check")) marks.check_click = t;
+    if (e.target.closest && e.target.closest("li.lab button")) sessionStorage.setItem("bench_click", String(t));
+  }, { capture: true });
+})();
+"""
+
+
+def epoch(value: str | None) -> float | None:
+    """A datetime column as SQLite holds it (naive UTC) → epoch seconds."""
+    if not value:
+        return None
+    dt = datetime.fromisoformat(str(value))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+def worker_events(log: Path) -> list[tuple[float, str, str, str]]:
+    """(epoch, task name, task id, received|succeeded) from the Celery worker's INFO log."""
+    out = []
+    pat = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}): INFO/[^\]]+\] Task ([\w.]+)\[([\w-]+)\] "
+                     r"(received|succeeded)")
+    for line in log.read_text(errors="replace").splitlines():
+        m = pat.match(line)
+        if m:
+            t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
+            out.append((t, m.group(3), m.group(4), m.group(5)))
+    return out
+
+
+class Api:
+    """A logged-in requests.Session for stopping sessions and the terminal handshake."""
+
+    def __init__(self, url: str, who: tuple[str, str]):
+        self.url, self.s = url, requests.Session()
+        token = self._csrf(self.s.get(url + "/login").text)
+        r = self.s.post(url + "/login", data={"csrf_token": token, "email": who[0], "password": who[1]})
+        if r.url.rstrip("/") != url:
+            raise RuntimeError(f"could not log in as {who[0]}")
+        self.csrf = self._csrf(r.text)
+
+    @staticmethod
+    def _csrf(html: str) -> str:
+        return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+    def status(self, sid: str) -> dict:
+        return self.s.get(f"{self.url}/api/v1/sessions/{sid}").json()
+
+    def wait(self, sid: str, states: set[str], timeout: float = 120) -> dict:
+        end = time.time() + timeout
+        while True:
+            st = self.status(sid)
+            if st["state"] in states:
+                return st
+            if st["state"] == "failed" or time.time() > end:
+                raise RuntimeError(f"session {sid} is {st['state']}: {st.get('failure_reason') or 'timed out'}")
+            time.sleep(0.1)
+
+    def start(self, lab: str) -> str:
+        r = self.s.post(self.url + "/api/v1/sessions", json={"lab": lab}, headers={"X-CSRFToken": self.csrf})
+        r.raise_for_status()
+        return r.json()["id"]
+
+    def stop(self, sid: str) -> None:
+        """Stop and wait until the sandbox is gone, so clean-up neither counts nor overlaps."""
+        self.s.post(f"{self.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": self.csrf})
+        self.wait(sid, {"destroyed", "failed"})
+
+    def cookie(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.s.cookies)
+
+
+def browser_runs(url: str, needle: str, api: Api) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            ctx.add_init_script(PAGE_PROBE % json.dumps(needle))
+            page = ctx.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url + "/login")
+            page.fill("input[name=email]", CANDIDATE[0])
+            page.fill("input[name=password]", CANDIDATE[1])
+            page.click("button[type=submit]")
+            page.wait_for_url(url + "/")
+            for i in range(RUNS):
+                print(f"  run {i + 1}/{RUNS}: start → prompt → check", file=sys.stderr)
+                page.goto(url + "/")
+                page.click(f'li[data-lab="{LAB}"] button:has-text("Start lab")')
+                page.wait_for_url(re.compile(r".*/sessions/[0-9a-f]+$"))
+                sid = page.url.rsplit("/", 1)[1]
+                try:
+                    page.wait_for_function("() => window.__bench && window.__bench.prompt", timeout=120_000)
+                    click = float(page.evaluate("sessionStorage.getItem('bench_click')"))
+                    nav = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
+                        return { origin: performance.timeOrigin, redirectEnd: n.redirectEnd,
+                                 responseEnd: n.responseEnd, redirectCount: n.redirectCount }; }""")
+                    marks = page.evaluate("window.__bench")
+                    run = {"session": sid, "click": click / 1000,
+                           "prompt_s": (marks["prompt"] - click) / 1000, "page": page_phases(click, nav, marks)}
+                    # Check: as a candidate would, a moment after the prompt (not in the same frame).
+                    page.wait_for_timeout(500)
+                    page.wait_for_function("() => !document.getElementById('check').disabled")
+                    page.evaluate("document.getElementById('score').textContent = '\u2026'")
+                    page.click("#check")
+                    page.wait_for_function("() => window.__bench.check_done", timeout=120_000)
+                    marks = page.evaluate("window.__bench")
+                    if dialogs:
+                        raise RuntimeError(f"the page showed an alert: {dialogs}")
+                    run["check_click"] = marks["check_click"] / 1000
+                    run["check_s"] = (marks["check_done"] - marks["check_click"]) / 1000
+                    run["check_page"] = check_phases(marks)
+                    run["score_shown"] = marks["check_score"]
+                    runs.append(run)
+                finally:
+                    page.goto("about:blank")  # no more polling from this page
+                    api.stop(sid)
+        finally:
+            browser.close()
+    return runs
+
+
+def since(t: float | None, t0: float, scale: float = 1) -> float | None:
+    """t - t0 in milliseconds (`scale` 1000 when both are in seconds); None stays None."""
+    return None if t is None else round((t - t0) * scale, 1)
+
+
+def page_phases(click: float, nav: dict, marks: dict) -> dict:
+    """Milliseconds after the click at which the session page reached each step."""
+    def ms(t):
+        return since(t, click)
+
+    polls = [f for f in marks["fetches"] if re.search(r"/api/v1/sessions/[0-9a-f]+$", f["url"])]
+    ready = next((f for f in polls if f.get("state") == "ready"), None)
+    return {"post_done": ms(nav["origin"] + nav["redirectEnd"]) if nav["redirectCount"] else None,
+            "html": ms(nav["origin"] + nav["responseEnd"]), "dcl": ms(marks.get("dcl")),
+            "polls_before_ready": len([f for f in polls if f.get("state") != "ready"]),
+            "status_call_ms": round(statistics.median(f["t1"] - f["t0"] for f in polls), 1) if polls else None,
+            "ready_poll_sent": ms(ready and ready["t0"]), "ready_seen": ms(ready and ready["t1"]),
+            "ws_new": ms(marks.get("ws_new")), "ws_open": ms(marks.get("ws_open")),
+            "ws_first": ms(marks.get("ws_first")), "prompt": ms(marks.get("prompt"))}
+
+
+def check_phases(marks: dict) -> dict:
+    t0 = marks["check_click"]
+    def ms(t):
+        return since(t, t0)
+
+    post = next(f for f in marks["fetches"] if f["url"].endswith("/check") and f["t0"] >= t0)
+    polls = [f for f in marks["fetches"] if "/grades/" in f["url"] and f["t0"] >= t0]
+    done = next((f for f in polls if f.get("done")), None)
+    return {"post_done": ms(post["t1"]), "grade_polls": len(polls), "done_poll_sent": ms(done and done["t0"]),
+            "done_seen": ms(done and done["t1"]), "shown": ms(marks["check_done"])}
+
+
+def server_phases(db: Path, worker_log: Path, runs: list[dict]) -> None:
+    """Add the server's side to each run: rows in the database and the worker's log."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    events = worker_events(worker_log)
+    received = {}
+    for t, name, tid, what in events:
+        received.setdefault((name, tid), {})[what] = t
+    provs = sorted((v for (n, _), v in received.items() if n == "webapp.tasks.provision" and "received" in v),
+                   key=lambda v: v["received"])
+    grades = sorted((v for (n, _), v in received.items() if n == "webapp.tasks.grade" and "received" in v),
+                    key=lambda v: v["received"])
+    for run in runs:
+        created, ready = con.execute("select created_at, ready_at from lab_sessions where id = ?",
+                                     (run["session"],)).fetchone()
+        created, ready = epoch(created), epoch(ready)
+        click = run["click"]
+        prov = next((v for v in provs if v["received"] >= created - 0.01), {})
+        run["server"] = {"row_created": since(created, click, 1000),
+                         "provision_received": since(prov.get("received"), click, 1000),
+                         "provision_done": since(prov.get("succeeded"), click, 1000),
+                         "ready_at": since(ready, click, 1000)}
+        g_created, g_done, report = con.execute(
+            "select created_at, done_at, report from grades where session_id = ? and final = 0 order by id",
+            (run["session"],)).fetchone()
+        g_created, g_done = epoch(g_created), epoch(g_done)
+        gtask = next((v for v in grades if v["received"] >= g_created - 0.01), {})
+        c0 = run["check_click"]
+        run["check_server"] = {"grade_row_created": since(g_created, c0, 1000),
+                               "grade_received": since(gtask.get("received"), c0, 1000),
+                               "grade_done": since(g_done, c0, 1000),
+                               "grader_s": (json.loads(report) or {}).get("duration_seconds") if report else None}
+    con.close()
+
+
+def echo_bench(url: str, api: Api, needle: str, host: str) -> list[float]:
+    """Keystroke → echo on the terminal WebSocket, one character at a time, in ms."""
+    sid = api.start(LAB)
+    try:
+        api.wait(sid, {"ready"})
+        ws = websocket.create_connection(f"{url.replace('http', 'ws', 1)}/sessions/{sid}/terminal/{host}?cols=80&rows=24",
+                                         header=[f"Cookie: {api.cookie()}"], timeout=15)
+        ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            out = ""
+            while needle not in out:
+                out += ws.recv().decode(errors="replace")
+            drain(ws)
+            letters = "acdefghijklmnpqsuvwyz"  # none of them in the prompt
+            samples = []
+            for n in range(ECHO):
+                c = letters[n % len(letters)]
+                t0 = time.perf_counter()
+                ws.send(json.dumps({"i": c}))
+                got = ""
+                while c not in got:
+                    got += ws.recv().decode(errors="replace")
+                samples.append((time.perf_counter() - t0) * 1000)
+                if n % 40 == 39:  # clear the line before it wraps, and let its redraw pass
+                    ws.send(json.dumps({"i": "\x15"}))
+                    drain(ws)
+            ws.send(json.dumps({"i": "\x15"}))
+            drain(ws)
+            return samples
+        finally:
+            ws.close()
+    finally:
+        api.stop(sid)
+
+
+def drain(ws, quiet: float = 0.3) -> None:
+    """Read whatever the shell still writes until it has been quiet for `quiet` seconds."""
+    while select.select([ws.sock], [], [], quiet)[0]:
+        ws.recv()
+
+
+def fmt(v: float, unit: str) -> str:
+    return f"{v:.2f} s" if unit == "s" else f"{v:.1f} ms"
+
+
+def main() -> int:
+    if not Path(CHROMIUM).exists():
+        print(f"error: no Chromium at {CHROMIUM}; run infra/setup/ensure-web-deps.sh --browser "
+              "(the bench never downloads a browser)", file=sys.stderr)
+        return 1
+    lab = load_lab(LABS / LAB)
+    host = lab.hosts[0].name
+    needle = f"root@{host}"
+    n_checks = sum(len(v) for v in lab.checks.values())
+    light = len(lab.hosts) == 1
+    with running_platform(LABS) as p:
+        api = Api(p.url, CANDIDATE)
+        print(f"web bench on {p.url}: {LAB}, {RUNS} × (click → prompt, Check → score), "
+              f"{ECHO} keystrokes", file=sys.stderr)
+        runs = browser_runs(p.url, needle, api)
+        print(f"  {ECHO} keystrokes on the terminal WebSocket", file=sys.stderr)
+        echo = echo_bench(p.url, api, needle, host)
+        server_phases(p.var / "opslab.db", p.var / "worker.log", runs)
+
+    prompt = [r["prompt_s"] for r in runs]
+    check = [r["check_s"] for r in runs]
+    figures = [
+        ("click Start lab → shell prompt", prompt, "s", TARGET_PROMPT if light else None,
+         "light single-container lab" if light else f"{len(lab.hosts)} hosts: no target"),
+        ("click Check → score shown", check, "s", TARGET_CHECK if n_checks <= 10 else None,
+         f"{n_checks} checks" + ("" if n_checks <= 10 else ": no target")),
+        ("keystroke → echo (loopback)", echo, "ms", TARGET_ECHO_MS, "WebSocket, from Python"),
+    ]
+    rows = []
+    for name, values, unit, target, note in figures:
+        p50 = pct(values, 50)
+        verdict = "-" if target is None else ("ok" if p50 <= target else "MISSED")
+        rows.append([name, str(len(values)), fmt(p50, unit), fmt(pct(values, 95), unit),
+                     "-" if target is None else f"p50 ≤ {fmt(target, unit)}", verdict, note])
+    print(f"\n{LAB} ({len(lab.hosts)} host(s), {n_checks} checks)")
+    print(table(rows, ["FIGURE", "N", "p50", "p95", "TARGET", "", "NOTE"]))
+
+    def med(key: str, sub: str) -> float:
+        return statistics.median(x for r in runs if (x := r[sub].get(key)) is not None)
+
+    steps = [("POST /labs/…/start answered (row + enqueue)", "post_done", "page"),
+             ("  session row created", "row_created", "server"),
+             ("  worker received provision", "provision_received", "server"),
+             ("session page HTML loaded", "html", "page"),
+             ("  sandbox ready (ready_at)", "ready_at", "server"),
+             ("  provision task done", "provision_done", "server"),
+             ("page's status poll sent, saw ready", "ready_poll_sent", "page"),
+             ("page saw ready", "ready_seen", "page"),
+             ("WebSocket opened", "ws_open", "page"),
+             ("first terminal output", "ws_first", "page"),
+             ("prompt drawn", "prompt", "page")]
+    print("\nwhere click → prompt goes (median ms after the click)")
+    print(table([[label, f"{med(k, sub):.0f}"] for label, k, sub in steps
+                 if any(r[sub].get(k) is not None for r in runs)], ["STEP", "ms"]))
+    csteps = [("POST …/check answered", "post_done", "check_page"),
+              ("  grade row created", "grade_row_created", "check_server"),
+              ("  worker received grade", "grade_received", "check_server"),
+              ("  grade done in the database", "grade_done", "check_server"),
+              ("page's grade poll that saw it done, sent", "done_poll_sent", "check_page"),
+              ("score shown", "shown", "check_page")]
+    print("\nwhere click Check → score goes (median ms after the click)")
+    print(table([[label, f"{med(k, sub):.0f}"] for label, k, sub in csteps], ["STEP", "ms"]))
+    print(f"grader alone (Report.duration_seconds) median {statistics.median(r['check_server']['grader_s'] for r in runs):.2f} s,"
+          f" grade polls per check median {statistics.median(r['check_page']['grade_polls'] for r in runs):.0f}")
+
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({
+        "lab": LAB, "hosts": len(lab.hosts), "checks": n_checks, "runs": RUNS, "at": time.time(),
+        "prompt_p50": pct(prompt, 50), "prompt_p95": pct(prompt, 95),
+        "check_p50": pct(check, 50), "check_p95": pct(check, 95),
+        "echo_ms_p50": pct(echo, 50), "echo_ms_p95": pct(echo, 95),
+        "targets": {"prompt_p50_s": TARGET_PROMPT, "check_p50_s": TARGET_CHECK, "echo_p50_ms": TARGET_ECHO_MS},
+        "prompt": prompt, "check": check, "echo_ms": echo, "runs_detail": runs}, indent=2))
+    print(f"\nwritten {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
