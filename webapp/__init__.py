@@ -16,6 +16,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(defaults())
     app.config.update(config or {})
+    # The terminal's WebSocket: bounded frames, and pings keep proxies from dropping idle shells.
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 64 * 1024, "ping_interval": 25})
     db.init_app(app)
     csrf = CSRFProtect(app)
     celery_init_app(app)

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import functools
-
 from flask import Blueprint, g, render_template, request
 
 from grader.errors import LabError
-from grader.lab import Lab, lab_ids, lab_version, labs_root, load_lab
+from grader.lab import Lab, find_lab_cached, lab_ids
 from grader.skills import SKILLS
 from webapp.auth import login_required
 
 bp = Blueprint("catalogue", __name__)
 
 
-@functools.lru_cache(maxsize=256)
-def _load(lab_id: str, version: str) -> Lab | None:
-    try:
-        return load_lab(labs_root() / lab_id)
-    except LabError:
-        return None
-
-
 def catalogue() -> list[Lab]:
     """Valid labs of the catalogue (a malformed lab is left out, not shown broken)."""
-    root = labs_root()
-    labs = (_load(i, lab_version(root / i)) for i in lab_ids(root))
-    return [lab for lab in labs if lab is not None]
+    labs = []
+    for lab_id in lab_ids():
+        try:
+            labs.append(find_lab_cached(lab_id))
+        except LabError:
+            continue  # `opslab lab list` shows it as INVALID for its authors
+    return labs
 
 
 def filtered(labs: list[Lab], skill: str | None, difficulty: str | None) -> list[Lab]:

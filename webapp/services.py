@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from grader.errors import LabError, LabNotFound
-from grader.lab import Lab, find_lab
+from grader.lab import Lab, find_lab_cached
 from grader.runner import grade as run_grade
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from webapp.engine import new_session_id, start_lab
@@ -43,7 +43,7 @@ def aware(dt: datetime | None) -> datetime | None:
 
 def load_lab(lab_id: str) -> Lab:
     try:
-        return find_lab(lab_id)
+        return find_lab_cached(lab_id)
     except LabNotFound as e:
         raise SessionError(str(e), 404) from None
     except LabError:

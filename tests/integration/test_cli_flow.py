@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from webapp.cli import main
+
+OPSLAB = Path(sys.executable).parent / "opslab"
 
 
 def test_start_check_fix_check_stop(greeting_lab_dir, provider, monkeypatch):
@@ -20,9 +26,11 @@ def test_start_check_fix_check_stop(greeting_lab_dir, provider, monkeypatch):
         assert first.exit_code == 0
         assert "todo    0/2     greeting-present  /srv/greeting.txt does not say hello yet" in first.output
         assert "score 0/3" in first.output
-        # the candidate fixes it in their shell
-        box = provider.get(session)
-        box.exec("box", ["sh", "-c", "echo hello > /srv/greeting.txt && chmod 600 /srv/greeting.txt"])
+        # the candidate fixes it in their shell (`opslab shell`, fed from a pipe instead of a keyboard)
+        shell = subprocess.run([str(OPSLAB), "shell", session], input="echo hello > /srv/greeting.txt\n"
+                               "chmod 600 /srv/greeting.txt\nhostname\n", capture_output=True, text=True,
+                               timeout=60, env={**os.environ, "OPSLAB_LABS": str(greeting_lab_dir.parent)})
+        assert shell.returncode == 0 and "box" in shell.stdout, shell.stderr
         final = runner.invoke(main, ["check", session, "--json"])
         view = json.loads(final.stdout)
         assert (view["score"], view["max_score"]) == (3, 3)

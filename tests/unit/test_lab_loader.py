@@ -117,3 +117,12 @@ def test_sizes():
     assert parse_size("256m") == 256 << 20
     with pytest.raises(ValueError):
         parse_size("huge")
+
+
+def test_cached_lookup_sees_edits(greeting_lab_dir):
+    from grader.lab import find_lab_cached
+
+    first = find_lab_cached("greeting-file", root=greeting_lab_dir.parent)
+    assert find_lab_cached("greeting-file", root=greeting_lab_dir.parent) is first
+    (greeting_lab_dir / "README.md").write_text("# changed\n")
+    assert find_lab_cached("greeting-file", root=greeting_lab_dir.parent).version != first.version

@@ -106,8 +106,11 @@
   async function poll() {
     const r = await api("");
     if (r.ok) render(r.body);
-    const busy = ["requested", "provisioning", "submitted", "expired", "graded"].includes(state);
-    setTimeout(poll, busy ? 500 : 5000);
+    // While the sandbox is starting, poll often: the wait between `ready` and the terminal
+    // opening is half an interval on average, straight on top of click → prompt.
+    const starting = ["requested", "provisioning"].includes(state);
+    const busy = ["submitted", "expired", "graded"].includes(state);
+    setTimeout(poll, starting ? 150 : busy ? 500 : 5000);
   }
 
   function tick() {
