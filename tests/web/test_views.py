@@ -173,3 +173,7 @@ def test_user_cli(app, monkeypatch, tmp_path):
     assert again.exit_code == 1 and "already exists" in again.output
     token = CliRunner().invoke(main, ["user", "token", "dee@example.org"])
     assert token.exit_code == 0 and token.stdout.startswith("opsl_")
+    reset = CliRunner().invoke(main, ["user", "password", "dee@example.org", "--password", "another-password-1"])
+    assert reset.exit_code == 0 and "password of dee@example.org changed" in reset.output
+    missing = CliRunner().invoke(main, ["user", "password", "nobody@example.org", "--password", "another-password-1"])
+    assert missing.exit_code == 1 and "opslab user create" in missing.output

@@ -1,0 +1,70 @@
+"""The platform's database on PostgreSQL (OPSLAB_DATABASE_URL=postgresql+psycopg://…).
+
+The server is a real PostgreSQL 15 in a container of the project's own opslab/postgres
+image, published on a loopback port for the duration of the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from webapp.db import session_scope
+from webapp.models import Grade, LabSession, Role, State
+
+
+@pytest.fixture(scope="module")
+def postgres_url(provider):
+    client = provider.client
+    try:
+        client.api.inspect_image("opslab/postgres")
+    except Exception:  # noqa: BLE001 - docker raises ImageNotFound; any failure means "not built"
+        pytest.fail("opslab/postgres is not built; run `opslab images build`")
+    c = client.containers.run(
+        "opslab/postgres", ["sleep", "infinity"], detach=True, init=True, name=f"opslab-test-pg-{int(time.time())}",
+        ports={"5432/tcp": ("127.0.0.1", None)}, labels={"opslab.test": "postgres"})
+    try:
+        script = (
+            "set -e; echo \"host all all 0.0.0.0/0 scram-sha-256\" >> /etc/postgresql/15/main/pg_hba.conf; "
+            "su postgres -c \"/usr/lib/postgresql/15/bin/pg_ctl -D /var/lib/postgresql/15/main "
+            "-o '-c config_file=/etc/postgresql/15/main/postgresql.conf -c listen_addresses=*' -w start\" >/dev/null; "
+            "su postgres -c \"psql -qc \\\"CREATE USER opslab PASSWORD 'pw-opslab'\\\"\"; "
+            "su postgres -c \"psql -qc \\\"CREATE DATABASE opslab OWNER opslab\\\"\"")
+        code, out = c.exec_run(["bash", "-c", script])
+        assert code == 0, out.decode()
+        c.reload()
+        port = int(c.attrs["NetworkSettings"]["Ports"]["5432/tcp"][0]["HostPort"])
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"postgresql+psycopg://opslab:pw-opslab@127.0.0.1:{port}/opslab"
+    finally:
+        c.remove(force=True)
+
+
+def test_migrations_and_the_session_model_on_postgresql(postgres_url, tmp_path):
+    from webapp import create_app
+    from webapp.auth import create_user
+    from webapp.migrate import upgrade
+
+    upgrade(postgres_url)
+    upgrade(postgres_url)  # a second run is a no-op
+    app = create_app({"DATABASE_URL": postgres_url, "SECRET_KEY": "t", "RECORDINGS_DIR": str(tmp_path)})
+    with session_scope(app) as s:
+        user = create_user(s, "pg@example.org", "password-123", Role.reviewer)
+        ls = LabSession(id="pgsession001", user_id=user.id, lab_id="greeting-file", lab_version="v",
+                        state=State.ready, hints_revealed={"greeting-present": 1})
+        s.add(ls)
+        s.add(Grade(session_id=ls.id, report={"score": 3, "tasks": []}))
+        s.commit()
+    with session_scope(app) as s:
+        ls = s.get(LabSession, "pgsession001")
+        assert ls.state == State.ready and ls.user.role == Role.reviewer
+        assert ls.hints_revealed == {"greeting-present": 1}
+        assert ls.grades[0].report["score"] == 3
+        assert ls.created_at.tzinfo is not None
