@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -337,28 +338,35 @@ def user_create(email: str, role: str, password: str | None) -> None:
     err(f"created {role} {email.strip().lower()}")
 
 
+@contextmanager
+def existing_user(email: str):
+    """(session, user) for an account that must exist; exits with the next step otherwise."""
+    from sqlalchemy import select
+
+    from webapp import create_app
+    from webapp.db import session_scope
+    from webapp.models import User
+
+    with session_scope(create_app()) as s:
+        u = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if u is None:
+            err(f"error: no user {email}; create one with `opslab user create {email}`")
+            sys.exit(1)
+        yield s, u
+
+
 @user.command("password")
 @click.argument("email")
 @click.option("--password", envvar="OPSLAB_PASSWORD", help="Default: prompt (or $OPSLAB_PASSWORD).")
 def user_password(email: str, password: str | None) -> None:
     """Set a new password for a user (e.g. the first admin's, if it was lost)."""
-    from sqlalchemy import select
-
-    from webapp import create_app
     from webapp.auth import MIN_PASSWORD, hash_password
-    from webapp.db import session_scope
-    from webapp.models import User
 
     password = password or click.prompt("new password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD:
         err(f"error: the password must have at least {MIN_PASSWORD} characters")
         sys.exit(1)
-    app = create_app()
-    with session_scope(app) as s:
-        u = s.scalar(select(User).where(User.email == email.strip().lower()))
-        if u is None:
-            err(f"error: no user {email}; create one with `opslab user create {email}`")
-            sys.exit(1)
+    with existing_user(email) as (s, u):
         u.password_hash = hash_password(password)
         s.commit()
     err(f"password of {u.email} changed")
@@ -368,19 +376,9 @@ def user_password(email: str, password: str | None) -> None:
 @click.argument("email")
 def user_token(email: str) -> None:
     """Issue an API token for a user (replaces the previous one); printed once."""
-    from sqlalchemy import select
-
-    from webapp import create_app
     from webapp.auth import issue_api_token
-    from webapp.db import session_scope
-    from webapp.models import User
 
-    app = create_app()
-    with session_scope(app) as s:
-        u = s.scalar(select(User).where(User.email == email.strip().lower()))
-        if u is None:
-            err(f"error: no user {email}; create one with `opslab user create {email}`")
-            sys.exit(1)
+    with existing_user(email) as (s, u):
         click.echo(issue_api_token(s, u))
 
 
