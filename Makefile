@@ -69,8 +69,10 @@ test: images assets
 	$(OPSLAB) lab validate
 	OPSLAB_REQUIRE_DOCKER=1 $(BIN)/pytest tests -q
 
-bench: images
+bench: images assets web-deps
+	infra/setup/ensure-web-deps.sh --browser
 	$(BIN)/python -m tests.bench.bench_engine
+	$(BIN)/python -m tests.bench.bench_web
 
 lint: setup
 	$(BIN)/ruff check grader infra webapp tests

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from celery import Celery, Task
+from celery.signals import worker_ready
+
+log = logging.getLogger(__name__)
+
+
+@worker_ready.connect
+def _warm_grader(**_kwargs) -> None:
+    """Start the grader's fork server (grader.zygote) when the worker starts, in the
+    background, so the first Check after a (re)start does not pay its start-up and
+    preload imports (~0.3 s idle, ~0.9 s measured on a busy 2-CPU host)."""
+
+    def warm() -> None:
+        try:
+            from grader.runner import _zygote
+
+            _zygote._ensure()
+        except Exception:  # the first grading run starts it (or reports why) instead
+            log.warning("could not pre-start the grader's fork server", exc_info=True)
+
+    threading.Thread(target=warm, name="warm-grader", daemon=True).start()
 
 
 def celery_init_app(app) -> Celery:

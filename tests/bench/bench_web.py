@@ -215,6 +215,34 @@ def browser_runs(url: str, needle: str, api: Api) -> list[dict]:
     return runs
 
 
+# Spans as (name, from, to), each end a (part of the run, key) in ms after the click that
+# started it (Start lab for PROMPT_SPANS, Check for CHECK_SPANS); from None = the click.
+PROMPT_SPANS = [
+    ("POST /labs/<id>/start (row + enqueue + redirect)", None, ("page", "post_done")),
+    ("Celery pick-up of provision", ("server", "row_created"), ("server", "provision_received")),
+    ("sandbox provisioning (engine + setup.sh)", ("server", "provision_received"), ("server", "ready_at")),
+    ("page notices ready (status poll)", ("server", "ready_at"), ("page", "ready_seen")),
+    ("WebSocket handshake", ("page", "ready_seen"), ("page", "ws_open")),
+    ("TTY attach → prompt drawn", ("page", "ws_open"), ("page", "prompt")),
+    ("total", None, ("page", "prompt")),
+]
+CHECK_SPANS = [
+    ("POST /check (grade row + enqueue)", None, ("check_page", "post_done")),
+    ("Celery pick-up of grade", ("check_server", "grade_row_created"), ("check_server", "grade_received")),
+    ("grading in the worker", ("check_server", "grade_received"), ("check_server", "grade_done")),
+    ("  of which grader.runner.grade", None, ("check_server", "grader_ms")),
+    ("page notices the grade (grade poll)", ("check_server", "grade_done"), ("check_page", "done_seen")),
+    ("score rendered", ("check_page", "done_seen"), ("check_page", "shown")),
+    ("total", None, ("check_page", "shown")),
+]
+
+
+def span(run: dict, a: tuple | None, b: tuple) -> float | None:
+    end = run[b[0]].get(b[1])
+    start = 0 if a is None else run[a[0]].get(a[1])
+    return None if end is None or start is None else round(end - start, 1)
+
+
 def since(t: float | None, t0: float, scale: float = 1) -> float | None:
     """t - t0 in milliseconds (`scale` 1000 when both are in seconds); None stays None."""
     return None if t is None else round((t - t0) * scale, 1)
@@ -279,6 +307,8 @@ def server_phases(db: Path, worker_log: Path, runs: list[dict]) -> None:
                                "grade_received": since(gtask.get("received"), c0, 1000),
                                "grade_done": since(g_done, c0, 1000),
                                "grader_s": (json.loads(report) or {}).get("duration_seconds") if report else None}
+        gs = run["check_server"]["grader_s"]
+        run["check_server"]["grader_ms"] = None if gs is None else round(gs * 1000, 1)
     con.close()
 
 
@@ -364,33 +394,20 @@ def main() -> int:
     print(f"\n{LAB} ({len(lab.hosts)} host(s), {n_checks} checks)")
     print(table(rows, ["FIGURE", "N", "p50", "p95", "TARGET", "", "NOTE"]))
 
-    def med(key: str, sub: str) -> float:
-        return statistics.median(x for r in runs if (x := r[sub].get(key)) is not None)
-
-    steps = [("POST /labs/…/start answered (row + enqueue)", "post_done", "page"),
-             ("  session row created", "row_created", "server"),
-             ("  worker received provision", "provision_received", "server"),
-             ("session page HTML loaded", "html", "page"),
-             ("  sandbox ready (ready_at)", "ready_at", "server"),
-             ("  provision task done", "provision_done", "server"),
-             ("page's status poll sent, saw ready", "ready_poll_sent", "page"),
-             ("page saw ready", "ready_seen", "page"),
-             ("WebSocket opened", "ws_open", "page"),
-             ("first terminal output", "ws_first", "page"),
-             ("prompt drawn", "prompt", "page")]
-    print("\nwhere click → prompt goes (median ms after the click)")
-    print(table([[label, f"{med(k, sub):.0f}"] for label, k, sub in steps
-                 if any(r[sub].get(k) is not None for r in runs)], ["STEP", "ms"]))
-    csteps = [("POST …/check answered", "post_done", "check_page"),
-              ("  grade row created", "grade_row_created", "check_server"),
-              ("  worker received grade", "grade_received", "check_server"),
-              ("  grade done in the database", "grade_done", "check_server"),
-              ("page's grade poll that saw it done, sent", "done_poll_sent", "check_page"),
-              ("score shown", "shown", "check_page")]
-    print("\nwhere click Check → score goes (median ms after the click)")
-    print(table([[label, f"{med(k, sub):.0f}"] for label, k, sub in csteps], ["STEP", "ms"]))
-    print(f"grader alone (Report.duration_seconds) median {statistics.median(r['check_server']['grader_s'] for r in runs):.2f} s,"
-          f" grade polls per check median {statistics.median(r['check_page']['grade_polls'] for r in runs):.0f}")
+    spans = {"prompt": PROMPT_SPANS, "check": CHECK_SPANS}
+    for r in runs:
+        r["spans_ms"] = {what: {name: span(r, a, b) for name, a, b in defs} for what, defs in spans.items()}
+    for what, title in (("prompt", "click Start lab → shell prompt"), ("check", "click Check → score shown")):
+        rows = []
+        for name, _, _ in spans[what]:
+            vals = [v for r in runs if (v := r["spans_ms"][what][name]) is not None]
+            if vals:
+                rows.append([name, f"{statistics.median(vals):.0f}", f"{max(vals):.0f}"])
+        print(f"\nwhere {title} goes (ms; each span's own median and max over the runs)")
+        print(table(rows, ["SPAN", "p50", "max"]))
+    print(f"first Check after the worker started: grader {runs[0]['check_server']['grader_s']:.2f} s; "
+          f"page polls per Check p50 {statistics.median(r['check_page']['grade_polls'] for r in runs):.0f}, "
+          f"status call p50 {statistics.median(r['page']['status_call_ms'] for r in runs):.0f} ms")
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
