@@ -17,6 +17,7 @@ from typing import Any
 
 import docker
 from testinfra.backend import BACKENDS, base
+from testinfra.modules.systeminfo import SystemInfo
 
 # Checks judge with a fixed environment: the candidate's shell profile never applies.
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
@@ -57,6 +58,35 @@ class DockerApiBackend(base.BaseBackend):
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             tar.extractall(dest, filter="data")
         return dest / Path(src.rstrip("/")).name
+
+
+class OneExecSystemInfo(SystemInfo):
+    """testinfra's SystemInfo from one command instead of three (uname -s, os-release, uname -m).
+
+    Many modules (host.file, host.package, …) ask for it first; each exec costs ~50 ms of
+    engine time, a good share of a whole grading run.
+    """
+
+    @functools.cached_property
+    def sysinfo(self) -> dict:
+        out = self.check_output("uname -s; uname -m; cat /etc/os-release 2>/dev/null || true").splitlines()
+        info = {"type": out[0].strip().lower(), "arch": out[1].strip() if len(out) > 1 else None,
+                "distribution": None, "codename": None, "release": None}
+        keys = {"ID": "distribution", "VERSION_ID": "release", "VERSION_CODENAME": "codename"}
+        for line in out[2:]:
+            key, _, value = line.partition("=")
+            if key in keys:
+                info[keys[key]] = value.strip().strip("\"'")
+        return info
+
+
+def get_host(spec: str):
+    """A testinfra Host for a target spec, with the one-exec SystemInfo attached (lazily run)."""
+    import testinfra
+
+    host = testinfra.get_host(spec)
+    host.system_info = OneExecSystemInfo.get_module(host)
+    return host
 
 
 def register() -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import testinfra
 
 from grader import backend
 
@@ -72,7 +71,7 @@ def targets(pytestconfig) -> dict:
 @pytest.fixture(scope="session")
 def hosts(targets) -> dict:
     """{host name: testinfra Host}, in lab.yaml order."""
-    return {name: testinfra.get_host(spec) for name, spec in targets["hosts"].items()}
+    return {name: backend.get_host(spec) for name, spec in targets["hosts"].items()}
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,11 @@ class _Zygote:
 _zygote = _Zygote()
 
 
+def warm_up() -> None:
+    """Start the grader's fork server now (a long-lived caller's start-up), not on the first Check."""
+    _zygote._ensure()
+
+
 def run_checks(lab: Lab, target: dict) -> dict:
     """Run pytest on lab/checks with the plugin; return its raw per-check outcomes."""
     n_checks = sum(len(v) for v in lab.checks.values())

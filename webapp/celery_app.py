@@ -19,9 +19,9 @@ def _warm_grader(**_kwargs) -> None:
 
     def warm() -> None:
         try:
-            from grader.runner import _zygote
+            from grader.runner import warm_up
 
-            _zygote._ensure()
+            warm_up()
         except Exception:  # the first grading run starts it (or reports why) instead
             log.warning("could not pre-start the grader's fork server", exc_info=True)
 

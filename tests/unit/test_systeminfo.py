@@ -1,0 +1,23 @@
+"""The grader learns a sandbox's OS in one command, with the same answers as testinfra's."""
+
+from __future__ import annotations
+
+import testinfra
+
+from grader.backend import OneExecSystemInfo
+
+
+def test_one_exec_system_info_matches_testinfra_locally():
+    host = testinfra.get_host("local://")
+    calls = []
+    real_run = host.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(args[0])
+        return real_run(*args, **kwargs)
+
+    host.run = counting_run
+    mine = OneExecSystemInfo.get_module(host).sysinfo
+    assert len(calls) == 1
+    theirs = testinfra.get_host("local://").system_info.sysinfo
+    assert mine == theirs
