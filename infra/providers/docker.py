@@ -9,9 +9,12 @@ elsewhere the watchdog (infra.watchdog) ends a sandbox that fills its disk.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import os
+import secrets
+import socket
 import tarfile
 import threading
 import time
@@ -34,6 +37,7 @@ from infra.providers.base import (
     ExecResult,
     SandboxInfo,
     SandboxSpec,
+    Tty,
 )
 
 # What a root user in a lab needs (own files, switch users, bind :80, signal its own
@@ -82,9 +86,13 @@ class DockerSandbox:
         return ExecResult(code if code is not None else -1, (out or b"").decode(errors="replace"),
                           (err or b"").decode(errors="replace"))
 
-    def attach_tty(self, host: str, cols: int = 80, rows: int = 24):
+    def attach_tty(self, host: str, cols: int = 80, rows: int = 24) -> Tty:
         api = self.client.api
-        ex = api.exec_create(self.container_name(host), ["/bin/bash", "-l"], stdin=True, tty=True,
+        name = self.container_name(host)
+        # A marked login shell (argv[0] "-opslab-tty-<token>"), so closing the terminal can end
+        # it: the engine keeps a TTY exec alive after its socket closes.
+        mark = f"-opslab-tty-{secrets.token_hex(6)}"
+        ex = api.exec_create(name, ["/bin/bash", "-c", f"exec -a {mark} /bin/bash"], stdin=True, tty=True,
                              environment=EXEC_ENV, workdir="/root", user="root")
         sock = api.exec_start(ex["Id"], tty=True, socket=True)
         api.exec_resize(ex["Id"], height=rows, width=cols)
@@ -92,7 +100,15 @@ class DockerSandbox:
         def resize(c: int, r: int) -> None:
             api.exec_resize(ex["Id"], height=r, width=c)
 
-        return sock, resize
+        def close() -> None:
+            raw = getattr(sock, "_sock", sock)
+            with contextlib.suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)
+            raw.close()
+            with contextlib.suppress(docker.errors.APIError, SandboxNotFound):
+                self.exec(host, ["pkill", "-HUP", "-f", "--", mark])
+
+        return Tty(getattr(sock, "_sock", sock), resize, close)
 
     def copy_in(self, host: str, src: Path, dest: str) -> None:
         buf = io.BytesIO()
@@ -114,14 +130,13 @@ class DockerSandbox:
         self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
 
     def copy_out(self, host: str, src: str, dest: Path) -> Path:
+        from grader.backend import extract_archive  # one capped, filtered extraction for both
+
         try:
             stream, _ = self.client.api.get_archive(self.container_name(host), src)
         except docker.errors.NotFound:
             raise InfraError(f"{src} does not exist on host {host!r}") from None
-        data = b"".join(stream)
-        dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(dest, filter="data")
+        extract_archive(stream, dest)
         return dest / Path(src.rstrip("/")).name
 
     def destroy(self) -> None:

@@ -117,3 +117,18 @@ def test_self_test_fails_a_lab_whose_solution_does_not_solve_it(greeting_lab_dir
     result = validate(lab, lambda x: lab_sandbox(provider, x), run_script)
     solution = next(s for s in result.steps if s.name == "solution")
     assert not solution.ok and "greeting-private" in solution.problem
+
+
+def test_copy_out_refuses_more_than_the_limit(greeting_lab_dir, started):
+    from grader.backend import ArchiveTooLarge, DockerApiBackend
+
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    # a sparse file costs the candidate nothing on disk but streams its full size
+    sb.exec("box", ["sh", "-c", "truncate -s 1G /root/sparse && mkdir -p /root/d && echo hi > /root/d/f"])
+    backend = DockerApiBackend(sb.container_name("box"))
+    dest = greeting_lab_dir.parent / "out"
+    with pytest.raises(ArchiveTooLarge):
+        backend.copy_out("/root/sparse", dest, limit=8 << 20)
+    assert not (dest / "sparse").exists() or (dest / "sparse").stat().st_size <= 8 << 20
+    assert (backend.copy_out("/root/d", dest) / "f").read_text() == "hi\n"

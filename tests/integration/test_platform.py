@@ -163,3 +163,33 @@ def test_provisioning_failure_is_readable(platform, greeting_lab_dir, monkeypatc
         services.provision(db, ls.id)  # redelivered: nothing changes
         db.refresh(ls)
         assert ls.state == State.failed
+
+
+def test_terminal_rules_one_window_same_origin_ends_with_the_lab(platform, provider):
+    s, csrf = login(platform, CANDIDATE)
+    sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                 headers={"X-CSRFToken": csrf}).json()["id"]
+    wait_state(s, platform, sid, {"ready"})
+    box = provider.get(sid)
+    shells = "ps -eo args | grep -c '^-opslab-tty-'"
+    # another site's page cannot drive the terminal with the candidate's cookie
+    cookie = "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+    foreign = websocket.create_connection(f"{platform.url.replace('http', 'ws')}/sessions/{sid}/terminal/box",
+                                          header=[f"Cookie: {cookie}", "Origin: http://evil.example"], timeout=15)
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        foreign.recv()
+        foreign.recv()
+    first = terminal(platform, s, sid)
+    read_until(first, "root@box")
+    second = terminal(platform, s, sid)  # the same terminal in another window
+    read_until(second, "root@box")
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        while True:
+            first.recv()
+    time.sleep(0.5)
+    assert box.exec("box", ["sh", "-c", shells]).stdout.strip() == "1"  # the older shell was ended
+    s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
+    with pytest.raises(websocket.WebSocketConnectionClosedException):  # the lab ended: so does the shell
+        while True:
+            second.recv()
+    wait_state(s, platform, sid, {"destroyed"})
