@@ -48,6 +48,11 @@ class DockerApiBackend(base.BaseBackend):
         rc = api.exec_inspect(ex["Id"])["ExitCode"]
         return self.result(rc if rc is not None else -1, self.encode(cmd), out or b"", err or b"")
 
+    def changed_paths(self) -> set[str]:
+        """Every path added, changed or deleted since the image, as the engine records it
+        (a candidate cannot forge this, unlike a checksum list inside the sandbox)."""
+        return {c["Path"] for c in (_client().api.diff(self.container) or [])}
+
     def copy_out(self, src: str, dest: Path, limit: int | None = None) -> Path:
         """Copy a file or folder out of the container through the engine into `dest`."""
         try:
@@ -56,6 +61,20 @@ class DockerApiBackend(base.BaseBackend):
             raise FileNotFoundError(f"{src} does not exist in the sandbox") from None
         extract_archive(stream, dest, limit or COPY_LIMIT)
         return dest / Path(src.rstrip("/")).name
+
+
+# What the grader's own commands run through: a sandbox where one of these changed could
+# answer any check falsely, so it is not graded at all (see grader.plugin).
+TRUSTED_PATHS = {
+    "/bin/sh", "/usr/bin/sh", "/bin/dash", "/usr/bin/dash", "/etc/ld.so.preload", "/etc/ld.so.cache",
+    "/etc/ld.so.conf", "/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2",
+    "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+}
+TRUSTED_PREFIXES = ("/etc/ld.so.conf.d/",)
+
+
+def tampered(changed: set[str]) -> list[str]:
+    return sorted(p for p in changed if p in TRUSTED_PATHS or p.startswith(TRUSTED_PREFIXES))
 
 
 COPY_LIMIT = 64 << 20  # what a candidate controls never fills the grader's disk or memory

@@ -73,6 +73,31 @@ def host(hosts):
 
 
 @pytest.fixture(scope="session")
+def changes(hosts) -> dict[str, set[str]]:
+    """{host: paths changed since its image}, read once per grading run from the engine."""
+    return {name: h.backend.changed_paths() for name, h in hosts.items()}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _trusted_shell(changes):
+    """No check runs through a shell or loader the candidate replaced: each would fail here."""
+    for name, changed in changes.items():
+        bad = backend.tampered(changed)
+        assert not bad, (f"the grader cannot trust host {name}: {', '.join(bad[:3])} was changed; "
+                         "restore the system shell and loader")
+
+
+@pytest.fixture(scope="session")
+def modified(changes, hosts):
+    """modified(path, host=None) -> bool: was this file changed since the image (per the engine)?"""
+
+    def check(path: str, host: str | None = None) -> bool:
+        return path in changes[host or next(iter(hosts))]
+
+    return check
+
+
+@pytest.fixture(scope="session")
 def lab_dir(pytestconfig) -> Path:
     return Path(pytestconfig.getoption("--opslab-lab") or Path.cwd())
 

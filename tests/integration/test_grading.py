@@ -132,3 +132,29 @@ def test_copy_out_refuses_more_than_the_limit(greeting_lab_dir, started):
         backend.copy_out("/root/sparse", dest, limit=8 << 20)
     assert not (dest / "sparse").exists() or (dest / "sparse").stat().st_size <= 8 << 20
     assert (backend.copy_out("/root/d", dest) / "f").read_text() == "hi\n"
+
+
+def test_a_replaced_shell_is_not_graded(greeting_lab_dir, started):
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    assert grade(lab, sb.target()).full_marks
+    # a wrapper shell that answers "hello" to everything would fool checks that trust it
+    sb.exec("box", ["sh", "-c", "cp /usr/bin/dash /usr/bin/dash.real && printf '#!/usr/bin/dash.real\\n"
+                    "echo hello\\n' > /tmp/fake && chmod +x /tmp/fake && mv /tmp/fake /usr/bin/dash"])
+    report = grade(lab, sb.target())
+    assert report.score == 0
+    assert report.task("greeting-present").feedback.startswith("the grader cannot trust host box: /usr/bin/dash")
+
+
+def test_modified_tells_what_changed_since_the_image(greeting_lab_dir, started):
+    (greeting_lab_dir / "checks" / "test_modified.py").write_text(
+        'import pytest\n\n@pytest.mark.task("greeting-present")\n'
+        'def test_tac_is_the_packaged_one(modified):\n'
+        '    assert not modified("/usr/bin/tac"), "tac was replaced"\n')
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    assert grade(lab, sb.target()).task("greeting-present").passed
+    sb.exec("box", ["sh", "-c", "echo '#!/bin/sh' > /usr/bin/tac"])
+    assert grade(lab, sb.target()).task("greeting-present").feedback == "tac was replaced"

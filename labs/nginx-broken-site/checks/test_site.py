@@ -1,7 +1,6 @@
 """Checks for nginx-broken-site: a valid config with the site enabled, the site served, and
 access fixed no wider than needed."""
 
-import hashlib
 import re
 
 import pytest
@@ -30,12 +29,10 @@ def shortlist(lines):
 # --- config-valid ---------------------------------------------------------------------
 
 @pytest.mark.task("config-valid")
-def test_nginx_binary_is_the_packaged_one(host, copy_out):
-    # The candidate is root: judge the binary on the grader's side, against dpkg's record.
-    sums = copy_out("/var/lib/dpkg/info/nginx.md5sums").read_text()
-    expected = re.search(r"^([0-9a-f]{32})\s+usr/sbin/nginx$", sums, re.MULTILINE)
-    actual = hashlib.md5(copy_out("/usr/sbin/nginx").read_bytes()).hexdigest()
-    assert expected and actual == expected.group(1), (
+def test_nginx_binary_is_the_packaged_one(modified):
+    # The candidate is root: the engine, not a checksum list they could rewrite, says whether
+    # the binary changed since the image.
+    assert not modified("/usr/sbin/nginx"), (
         "/usr/sbin/nginx is not the binary the nginx package installed; reinstall it and fix the configuration instead"
     )
 
