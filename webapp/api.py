@@ -91,8 +91,8 @@ def labs():
 @bp.route("/sessions", methods=["POST"])
 @api_auth
 def start():
-    body = request.get_json(silent=True) or {}
-    lab_id = body.get("lab")
+    body = request.get_json(silent=True)
+    lab_id = body.get("lab") if isinstance(body, dict) else None
     if not isinstance(lab_id, str) or not lab_id:
         return jsonify(error='send JSON {"lab": "<lab id>"}; GET /api/v1/labs lists them'), 400
     ls = services.start_session(db(), g.user, lab_id, current_app.config)
@@ -138,7 +138,8 @@ def grade_result(session_id: str, grade_id: int):
 @api_auth
 def hint(session_id: str):
     ls = owned(session_id)
-    task = (request.get_json(silent=True) or {}).get("task")
+    body = request.get_json(silent=True)
+    task = body.get("task") if isinstance(body, dict) else None
     if not isinstance(task, str):
         return jsonify(error='send JSON {"task": "<task id>"}'), 400
     hints = services.reveal_hint(db(), ls, services.load_lab(ls.lab_id), task)

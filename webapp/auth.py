@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -18,6 +19,11 @@ from webapp.models import Role, User
 
 bp = Blueprint("auth", __name__)
 MIN_PASSWORD = 10
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("opslab-timing-equaliser", method="scrypt")
 
 
 class LoginForm(FlaskForm):
@@ -90,9 +96,11 @@ def role_required(*roles: Role):
 
 
 def _safe_next(target: str | None) -> str:
-    # only same-site paths: never redirect a login to another host
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Only a path on this site: never a redirect to another host (`//x`, `/\\x`, control chars)."""
+    if target and target.startswith("/") and "\\" not in target and target.isprintable():
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("catalogue.index")
 
 
@@ -101,7 +109,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db().scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user and check_password_hash(user.password_hash, form.password.data):
+        # hash even for unknown emails, so timing does not tell which accounts exist
+        ok = check_password_hash(user.password_hash if user else _dummy_hash(), form.password.data)
+        if user and ok:
             session.clear()
             session["uid"] = user.id
             return redirect(_safe_next(request.args.get("next")))

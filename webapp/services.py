@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from grader.errors import LabError, LabNotFound
-from grader.lab import Lab, find_lab_cached
+from grader.lab import SLUG, Lab, find_lab_cached
 from grader.runner import grade as run_grade
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from webapp.engine import new_session_id, start_lab
@@ -42,6 +43,8 @@ def aware(dt: datetime | None) -> datetime | None:
 
 
 def load_lab(lab_id: str) -> Lab:
+    if not isinstance(lab_id, str) or not re.fullmatch(SLUG, lab_id):
+        raise SessionError(f"{lab_id!r} is not a lab id; GET /api/v1/labs lists them", 404)
     try:
         return find_lab_cached(lab_id)
     except LabNotFound as e:
@@ -53,6 +56,7 @@ def load_lab(lab_id: str) -> Lab:
 def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
     """Record a requested session after the capacity checks; the caller enqueues provisioning."""
     lab = load_lab(lab_id)
+    s.execute(select(User.id).where(User.id == user.id).with_for_update())  # one start per user at a time
     mine = s.scalar(select(func.count()).select_from(LabSession)
                     .where(LabSession.user_id == user.id, LabSession.state.in_(ACTIVE)))
     if mine >= config["MAX_SESSIONS_PER_USER"]:
@@ -109,6 +113,10 @@ def provision(s, session_id: str) -> None:
         if not isinstance(e, (ImageMissing, EngineUnavailable, CommandFailed, LabError, SessionError)):
             raise
         return
+    s.refresh(ls)
+    if ls.state != State.provisioning:  # stopped or failed meanwhile: the sandbox must not outlive it
+        _destroy_quietly(session_id)
+        return
     ls.state, ls.progress = State.ready, "ready"
     ls.ready_at = utcnow()
     ls.deadline = ls.ready_at + timedelta(seconds=lab.duration_seconds)  # the clock starts when ready
@@ -116,8 +124,13 @@ def provision(s, session_id: str) -> None:
 
 
 def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
-    if not final and ls.state != State.ready:
-        raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
+    if not final:
+        if ls.state != State.ready:
+            raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
+        if ls.deadline and aware(ls.deadline) <= utcnow():
+            raise SessionError("time is up: the final grade is on its way", 409)
+        if any(g.done_at is None for g in ls.grades):
+            raise SessionError("a check is already running for this lab; wait for its result", 409)
     g = Grade(session_id=ls.id, final=final)
     s.add(g)
     s.commit()
@@ -192,6 +205,13 @@ def expire(s, session_id: str) -> bool:
     return stop(s, ls, State.expired)
 
 
+def unfinished(s, older_than: int = 120) -> list[str]:
+    """Sessions stopped or expired a while ago whose final grade and clean-up never ran."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.submitted, State.expired, State.graded)))).all()
+    return [r.id for r in rows if r.ended_at and aware(r.ended_at) < cutoff]
+
+
 def fail_stuck(s, timeout: int) -> list[str]:
     """Provisioning that never finished (a worker died for good) ends as failed."""
     cutoff = utcnow() - timedelta(seconds=timeout)
@@ -203,6 +223,14 @@ def fail_stuck(s, timeout: int) -> list[str]:
     for r in stuck:
         _destroy_quietly(r.id)
     return [r.id for r in stuck]
+
+
+def fail_sessions(s, session_ids, reason: str) -> None:
+    for sid in session_ids:
+        ls = s.get(LabSession, sid)
+        if ls is not None and ls.state in ACTIVE:
+            ls.state, ls.failure_reason, ls.ended_at = State.failed, reason, utcnow()
+    s.commit()
 
 
 def reveal_hint(s, ls: LabSession, lab: Lab, task_id: str) -> list[str]:

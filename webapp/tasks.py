@@ -45,7 +45,10 @@ def sweep() -> None:
     with session_scope(current_app) as s:
         for sid in services.due_for_expiry(s):
             expire.delay(sid)
+        for sid in services.unfinished(s):
+            finish.delay(sid)
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
-    prov = services.provider()
-    prov.reap()
-    enforce_disk_limit(prov)
+        prov = services.provider()
+        prov.reap()
+        full = enforce_disk_limit(prov)
+        services.fail_sessions(s, full, "the sandbox filled its disk and was stopped")

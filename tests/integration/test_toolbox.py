@@ -15,7 +15,7 @@ def test_terraform_file_function_cannot_read_the_host(provider, tmp_path):
     (work / "cfg").mkdir(parents=True)
     # what a hostile .tf.json could do: escapes slip past text filters, Terraform decodes them
     (work / "cfg" / "main.tf.json").write_text(
-        '{"output": {"leak": {"value": "${fil\\u0065(\\"%s\\")}"}}}' % secret)
+        '{"output": {"leak": {"value": "${fil\\u0065(\\"' + str(secret) + '\\")}"}}}')
     box = ToolBox("opslab/terraform", work, {"CHECKPOINT_DISABLE": "1"})
     try:
         assert box.run(["terraform", "init", "-input=false", "-no-color"], cwd=work / "cfg").rc == 0

@@ -42,3 +42,15 @@ class _Exc:
 ])
 def test_feedback_is_the_authors_first_line_only(exc, shown):
     assert feedback_for(_Exc(exc)) == shown
+
+
+def test_testinfra_assertions_do_not_leak_commands(tmp_path):
+    """testinfra's check_output raises AssertionError naming the command: not an author's line."""
+    import pytest as _pytest
+    import testinfra
+
+    host = testinfra.get_host("local://")
+    with _pytest.raises(AssertionError) as info:
+        host.check_output("exit 3; secret-command")
+    assert "secret-command" in str(info.value)
+    assert feedback_for(info, [tmp_path / "checks"]) == "this check does not pass yet"

@@ -48,6 +48,15 @@ def test_login_never_redirects_off_site(client, make_user):
     assert r.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "/\\t/evil.example", "https://evil.example/"])
+def test_login_refuses_every_off_site_next(client, make_user, target):
+    make_user("ann@example.org", "password-123")
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", query_string={"next": target},
+                    data={"csrf_token": csrf_from(page), "email": "ann@example.org", "password": "password-123"})
+    assert r.headers["Location"] == "/"
+
+
 def test_passwords_are_hashed_with_scrypt(app, make_user):
     user = make_user("ann@example.org", "password-123")
     assert user.password_hash.startswith("scrypt:") and "password-123" not in user.password_hash
@@ -130,6 +139,27 @@ def test_hints_are_revealed_one_at_a_time(app, client, login):
     assert client.get(f"/api/v1/sessions/{sid}").json["tasks"][0]["hints_left"] == 0
     r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "nope"}, headers={"X-CSRFToken": csrf})
     assert r.status_code == 404
+
+
+def test_bad_bodies_and_paths_as_lab_ids(client, login):
+    _, csrf = login()
+    for body in ([1, 2], "lab", 7):
+        r = client.post("/api/v1/sessions", json=body, headers={"X-CSRFToken": csrf})
+        assert r.status_code == 400 and "error" in r.json
+    r = client.post("/api/v1/sessions", json={"lab": "/etc"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 404 and "is not a lab id" in r.json["error"]
+
+
+def test_one_check_at_a_time(app, client, login):
+    from webapp.models import Grade
+
+    user, csrf = login()
+    sid = add_session(app, user.id)
+    with session_scope(app) as s:
+        s.add(Grade(session_id=sid))
+        s.commit()
+    r = client.post(f"/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf})
+    assert r.status_code == 409 and "already running" in r.json["error"]
 
 
 def test_check_is_refused_unless_ready(app, client, login):

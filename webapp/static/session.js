@@ -40,7 +40,9 @@
       const pane = document.createElement("div");
       pane.className = "term"; pane.dataset.host = host;
       $("terms").appendChild(pane);
-      const term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 5000,
+      // Links printed in the sandbox open only if they are http(s), in a new tab without opener.
+      const linkHandler = { activate: (_e, uri) => { if (/^https?:\/\//i.test(uri)) window.open(uri, "_blank", "noopener,noreferrer"); } };
+      const term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 5000, linkHandler,
         theme: { background: "#0f1419" }, fontFamily: "ui-monospace, Menlo, Consolas, monospace" });
       const fit = new FitAddon.FitAddon();
       term.loadAddon(fit);
