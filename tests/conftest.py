@@ -30,7 +30,7 @@ def provider():
     except EngineUnavailable as e:
         if os.environ.get("OPSLAB_REQUIRE_DOCKER"):
             pytest.fail(f"make test needs a Docker engine: {e}")
-        pytest.skip(f"no Docker engine reachable: {e}")
+        pytest.skip(reason=f"no Docker engine reachable: {e}")
 
 
 @pytest.fixture
@@ -50,6 +50,6 @@ def platform(provider):
     if not shutil.which("redis-server"):
         if os.environ.get("OPSLAB_REQUIRE_DOCKER"):
             pytest.fail("make test needs redis-server (infra/setup/ensure-web-deps.sh installs it)")
-        pytest.skip("redis-server is not installed (infra/setup/ensure-web-deps.sh installs it)")
+        pytest.skip(reason="redis-server is not installed (infra/setup/ensure-web-deps.sh installs it)")
     with running_platform(FIXTURE_LABS) as p:
         yield p

@@ -22,7 +22,7 @@ def browser():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("OPSLAB_REQUIRE_DOCKER"):
             pytest.fail("make test needs Debian's chromium (infra/setup/ensure-web-deps.sh --browser installs it)")
-        pytest.skip("Debian's chromium is not installed (infra/setup/ensure-web-deps.sh --browser)")
+        pytest.skip(reason="Debian's chromium is not installed (infra/setup/ensure-web-deps.sh --browser)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
