@@ -189,3 +189,15 @@ def test_tmpfs_gives_a_real_full_disk(provider, sandboxes):
     sb = make(provider, sandboxes, tmpfs={"/var/log/app": "1m"})
     out = sh(sb, "head -c 2000000 /dev/zero > /var/log/app/x")
     assert out.exit_code != 0 and "No space left on device" in out.stderr
+
+
+def test_copy_in_and_out_through_the_engine(provider, sandboxes, tmp_path):
+    sb = make(provider, sandboxes)
+    src = tmp_path / "bundle"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.txt").write_text("alpha\n")
+    sb.copy_in("box", src, "/root")
+    assert sh(sb, "cat /root/bundle/sub/a.txt").stdout == "alpha\n"
+    sh(sb, "echo beta > /root/bundle/b.txt")
+    out = sb.copy_out("box", "/root/bundle", tmp_path / "back")
+    assert (out / "b.txt").read_text() == "beta\n" and (out / "sub" / "a.txt").read_text() == "alpha\n"
