@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,36 @@ class DockerApiBackend(base.BaseBackend):
         rc = api.exec_inspect(ex["Id"])["ExitCode"]
         return self.result(rc if rc is not None else -1, self.encode(cmd), out or b"", err or b"")
 
-    def changed_paths(self) -> set[str]:
-        """Every path added, changed or deleted since the image, as the engine records it
-        (a candidate cannot forge this, unlike a checksum list inside the sandbox)."""
+    def is_changed(self, path: str) -> bool:
+        """Was `path` added, changed or deleted since the image? Asked of the engine's storage,
+        which a candidate cannot forge (unlike a checksum list inside the sandbox).
+
+        On the engine's own machine with overlay2 this looks in the container's upper layer,
+        where a file appears exactly when it is written, deleted (a whiteout) or re-permissioned
+        (microseconds); otherwise it asks the engine's diff API (a few hundred ms, cached).
+        """
+        upper = self._upper
+        if upper is None:
+            return path in self._diff
+        node = upper
+        for part in Path(path).relative_to("/").parts:
+            node = node / part
+            if node.is_symlink():
+                return True  # the candidate swapped a folder for a link: changed, and never followed
+            if not os.path.lexists(node):
+                return False
+        return True
+
+    @functools.cached_property
+    def _upper(self) -> Path | None:
+        driver = _client().api.inspect_container(self.container).get("GraphDriver") or {}
+        upper = (driver.get("Data") or {}).get("UpperDir")
+        if driver.get("Name") == "overlay2" and upper and os.path.isdir(upper):
+            return Path(upper)
+        return None
+
+    @functools.cached_property
+    def _diff(self) -> set[str]:
         return {c["Path"] for c in (_client().api.diff(self.container) or [])}
 
     def copy_out(self, src: str, dest: Path, limit: int | None = None) -> Path:
@@ -73,8 +101,10 @@ TRUSTED_PATHS = {
 TRUSTED_PREFIXES = ("/etc/ld.so.conf.d/",)
 
 
-def tampered(changed: set[str]) -> list[str]:
-    return sorted(p for p in changed if p in TRUSTED_PATHS or p.startswith(TRUSTED_PREFIXES))
+def tampered(backend: DockerApiBackend) -> list[str]:
+    """The trusted paths changed since the image on this host."""
+    paths = sorted(TRUSTED_PATHS) + [p.rstrip("/") for p in TRUSTED_PREFIXES]
+    return [p for p in paths if backend.is_changed(p)]
 
 
 COPY_LIMIT = 64 << 20  # what a candidate controls never fills the grader's disk or memory

@@ -72,27 +72,21 @@ def host(hosts):
     return next(iter(hosts.values()))
 
 
-@pytest.fixture(scope="session")
-def changes(hosts) -> dict[str, set[str]]:
-    """{host: paths changed since its image}, read once per grading run from the engine."""
-    return {name: h.backend.changed_paths() for name, h in hosts.items()}
-
-
 @pytest.fixture(autouse=True, scope="session")
-def _trusted_shell(changes):
+def _trusted_shell(hosts):
     """No check runs through a shell or loader the candidate replaced: each would fail here."""
-    for name, changed in changes.items():
-        bad = backend.tampered(changed)
+    for name, h in hosts.items():
+        bad = backend.tampered(h.backend)
         assert not bad, (f"the grader cannot trust host {name}: {', '.join(bad[:3])} was changed; "
                          "restore the system shell and loader")
 
 
 @pytest.fixture(scope="session")
-def modified(changes, hosts):
+def modified(hosts):
     """modified(path, host=None) -> bool: was this file changed since the image (per the engine)?"""
 
     def check(path: str, host: str | None = None) -> bool:
-        return path in changes[host or next(iter(hosts))]
+        return (hosts[host] if host else next(iter(hosts.values()))).backend.is_changed(path)
 
     return check
 

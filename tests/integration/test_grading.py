@@ -158,3 +158,17 @@ def test_modified_tells_what_changed_since_the_image(greeting_lab_dir, started):
     assert grade(lab, sb.target()).task("greeting-present").passed
     sb.exec("box", ["sh", "-c", "echo '#!/bin/sh' > /usr/bin/tac"])
     assert grade(lab, sb.target()).task("greeting-present").feedback == "tac was replaced"
+
+
+def test_changed_paths_agree_with_the_engines_diff(greeting_lab_dir, started):
+    from grader.backend import DockerApiBackend
+
+    sb = started(load_lab(greeting_lab_dir))
+    sb.exec("box", ["sh", "-c", "echo x > /usr/bin/tac; rm /usr/bin/yes; chmod 700 /usr/bin/head; "
+                    "mv /usr/lib/os-release /usr/lib/os-release.old; ln -s /etc /usr/lib/os-release"])
+    backend = DockerApiBackend(sb.container_name("box"))
+    assert backend._upper is not None  # this engine runs overlay2 on this machine: the fast path
+    diff = backend._diff
+    for path in ("/usr/bin/tac", "/usr/bin/yes", "/usr/bin/head", "/usr/lib/os-release", "/usr/bin/cat",
+                 "/usr/bin/dash", "/etc/hostname", "/srv/greeting.txt", "/nope/nothing"):
+        assert backend.is_changed(path) == (path in diff), path
