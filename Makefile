@@ -14,7 +14,8 @@ help:
 	@echo "make run     set everything up and start the web platform (Ctrl-C stops it)"
 	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
 	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
-	@echo "make bench   sandbox ready / check latency per lab beside the engine floor"
+	@echo "make bench   sandbox ready / check latency per lab beside the engine floor, then the"
+	@echo "             browser figures: click → prompt, Check → score, keystroke echo"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
 	@echo "make lint    ruff"
 

@@ -122,12 +122,6 @@ provider_installation {
 TERRAFORM_IMAGE = "opslab/terraform"
 
 
-def _tool_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(CHECKPOINT_DISABLE="1")
-    return env
-
-
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory):
     """terraform(*args, cwd=...) -> ToolResult: the grader's own Terraform, in a throwaway
@@ -158,7 +152,7 @@ def promtool():
         raise RuntimeError("promtool is not installed on the grader host (apt-get install prometheus)")
 
     def run(*args: str, cwd: Path, timeout: float = 60) -> ToolResult:
-        p = subprocess.run([exe, *args], cwd=cwd, env=_tool_env(), capture_output=True, text=True,
+        p = subprocess.run([exe, *args], cwd=cwd, env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}, capture_output=True, text=True,
                            timeout=timeout)
         return ToolResult(p.returncode, p.stdout, p.stderr)
 

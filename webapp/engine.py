@@ -51,13 +51,13 @@ def run_script(sandbox: Sandbox, lab: Lab, script: Path, action: str | None = No
     """
     action = action or script.name
     t0 = time.monotonic()
-    stage = f"/run/opslab-{secrets.token_hex(4)}"
-    files = {"script.sh": script.read_bytes()}
+    name = f"opslab-{secrets.token_hex(4)}"
+    stage = f"/run/{name}"
+    files = {f"{name}/script.sh": script.read_bytes()}
     if (lab.path / "files").is_dir():
-        files["files"] = lab.path / "files"
+        files[f"{name}/files"] = lab.path / "files"
     for host in sandbox.hosts:
-        sandbox.exec(host, ["mkdir", "-m", "700", stage])
-        sandbox.put_files(host, stage, files)
+        sandbox.put_files(host, "/run", files)  # one upload; the stage folder arrives as 0700
         wrapper = (f"cd /root; timeout -k 5 {SCRIPT_TIMEOUT} bash {stage}/script.sh; rc=$?; "
                    f"rm -rf {shlex.quote(stage)}; exit $rc")
         env = {"OPSLAB_HOST": host, "OPSLAB_HOSTS": " ".join(sandbox.hosts),

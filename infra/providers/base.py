@@ -104,7 +104,8 @@ class Sandbox(Protocol):
         """Copy a file or folder from the host into the local folder `dest`."""
 
     def put_files(self, host: str, dest: str, files: dict[str, bytes | Path]) -> None:
-        """Write files (relative path -> bytes or local path) under the existing folder `dest`."""
+        """Write files (relative path -> bytes or local path) under the existing folder `dest`;
+        folders on the way are created private (0700)."""
 
     def destroy(self) -> None:
         """Remove every container and the network; safe to call twice."""

@@ -117,9 +117,15 @@ class DockerSandbox:
         self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
 
     def put_files(self, host: str, dest: str, files: dict[str, bytes | Path]) -> None:
-        """Write several files (relative path -> bytes or local path) under folder `dest`."""
+        """Write several files (relative path -> bytes or local path) under folder `dest`;
+        folders on the way are created private (0700)."""
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
+            parents = sorted({str(p) for rel in files for p in Path(rel).parents if str(p) != "."})
+            for folder in parents:
+                info = tarfile.TarInfo(folder)
+                info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o700, int(time.time())
+                tar.addfile(info)
             for rel, content in files.items():
                 if isinstance(content, Path):
                     tar.add(str(content), arcname=rel)

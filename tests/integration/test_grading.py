@@ -172,3 +172,12 @@ def test_changed_paths_agree_with_the_engines_diff(greeting_lab_dir, started):
     for path in ("/usr/bin/tac", "/usr/bin/yes", "/usr/bin/head", "/usr/lib/os-release", "/usr/bin/cat",
                  "/usr/bin/dash", "/etc/hostname", "/srv/greeting.txt", "/nope/nothing"):
         assert backend.is_changed(path) == (path in diff), path
+
+
+def test_scripts_run_from_a_private_stage(greeting_lab_dir, started):
+    (greeting_lab_dir / "setup.sh").write_text(
+        '#!/bin/bash\nset -euo pipefail\nstat -c %a "$(dirname "$0")" > /root/stage-mode\n'
+        'cp "$OPSLAB_FILES/wrong.txt" /root/copied\n')
+    sb = started(load_lab(greeting_lab_dir))
+    assert sb.exec("box", ["cat", "/root/stage-mode"]).stdout.strip() == "700"
+    assert sb.exec("box", ["cat", "/root/copied"]).stdout == "goodbye\n"

@@ -136,7 +136,6 @@
       if (g.ok && g.body.done) {
         pendingGrade = null;
         $("check").textContent = "Check";
-        if (g.body.report) showTasks(g.body.report.tasks.map((t) => ({ ...t, hints: [], hints_left: 1 })), g.body.report.score, g.body.report.max_score);
         if (g.body.error) alert(g.body.error);
         const s = await api(""); if (s.ok) render(s.body);
         return;
