@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from webapp.launcher import worker_commands
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ("admin@example.org", "admin-password-1")
 CANDIDATE = ("cand@example.org", "cand-password-1")
@@ -44,6 +46,7 @@ class Platform:
     url: str
     env: dict
     var: Path
+    procs: dict[str, subprocess.Popen]
 
     def app(self):
         from webapp import create_app
@@ -62,13 +65,13 @@ def running_platform(labs: Path, worker_threads: int = 4):
     env = {**os.environ, "OPSLAB_VAR": str(var), "OPSLAB_LABS": str(labs), "PYTHONPATH": str(ROOT),
            "OPSLAB_DATABASE_URL": f"sqlite:///{var / 'opslab.db'}", "OPSLAB_REDIS_URL": f"redis://127.0.0.1:{rport}/0",
            "OPSLAB_RECORDINGS": str(var / "recordings"), "OPSLAB_SECRET_KEY": "test-secret"}
-    procs = []
+    procs: dict[str, subprocess.Popen] = {}
     try:
         def start(name, cmd, port=None):
             log = var / f"{name}.log"
             p = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
                                  start_new_session=True)
-            procs.append(p)
+            procs[name] = p
             if port:
                 wait_port(port, p, log)
             return p, log
@@ -81,20 +84,21 @@ def running_platform(labs: Path, worker_threads: int = 4):
                             "--password", pw], env=env, cwd=ROOT, check=True, capture_output=True)
         start("web", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "32", "-w", "1",
                       "-b", f"127.0.0.1:{wport}", "webapp.wsgi:app"], wport)
-        _, wlog = start("worker", [sys.executable, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "threads",
-                                   "--concurrency", str(worker_threads), "--loglevel", "INFO", "--without-mingle",
-                                   "--without-gossip"])
+        workers = worker_commands(sys.executable, worker_threads, extra=("--without-mingle", "--without-gossip"))
+        logs = [start(name, cmd)[1] for name, cmd in workers.items()]
         end = time.time() + 30
-        while b"ready." not in wlog.read_bytes():
-            if time.time() > end:
-                raise RuntimeError(f"the Celery worker did not start:\n{wlog.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield Platform(f"http://127.0.0.1:{wport}", env, var)
+        for wlog in logs:
+            while b"ready." not in wlog.read_bytes():
+                if time.time() > end:
+                    raise RuntimeError(f"the Celery worker did not start:\n{wlog.read_text()[-3000:]}")
+                time.sleep(0.1)
+        yield Platform(f"http://127.0.0.1:{wport}", env, var, procs)
     finally:
-        for p in procs:
+        for p in procs.values():
             if p.poll() is None:
+                os.killpg(p.pid, signal.SIGCONT)   # a test may have paused it
                 os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
+        for p in procs.values():
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:

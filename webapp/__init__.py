@@ -28,4 +28,11 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
     terminal.init_app(app)
     errors.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N reverse proxies the client address and scheme come from X-Forwarded-*;
+        # never trust those headers otherwise (anyone could pick their own address).
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     return app

@@ -7,13 +7,14 @@ import hashlib
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from webapp import login_throttle
 from webapp.db import db
 from webapp.models import Role, User
 
@@ -108,13 +109,21 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db().scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        email = form.email.data.strip().lower()
+        ip = request.remote_addr or "-"
+        wait = login_throttle.retry_after(db(), ip, email, current_app.config)
+        if wait:
+            flash(f"Too many failed log-ins. Try again in {login_throttle.in_words(wait)}.", "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
+        user = db().scalar(select(User).where(User.email == email))
         # hash even for unknown emails, so timing does not tell which accounts exist
         ok = check_password_hash(user.password_hash if user else _dummy_hash(), form.password.data)
         if user and ok:
+            login_throttle.clear(db(), ip, email)
             session.clear()
             session["uid"] = user.id
             return redirect(_safe_next(request.args.get("next")))
+        login_throttle.record_failure(db(), ip, email, current_app.config)
         flash("Wrong email or password.", "error")
     return render_template("login.html", form=form)
 

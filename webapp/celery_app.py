@@ -10,6 +10,9 @@ from celery.signals import worker_ready
 
 log = logging.getLogger(__name__)
 
+SESSIONS_QUEUE = "sessions"   # provision, finish, expire, sweep
+GRADE_QUEUE = "grade"         # Check
+
 
 @worker_ready.connect
 def _warm_grader(**_kwargs) -> None:
@@ -45,6 +48,10 @@ def celery_init_app(app) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         broker_connection_retry_on_startup=True,
         task_always_eager=app.config.get("CELERY_ALWAYS_EAGER", False),
+        # A Check runs on its own queue and worker so that a burst of sandbox starts
+        # (seconds each) never queues in front of a grading a candidate is waiting on.
+        task_default_queue=SESSIONS_QUEUE,
+        task_routes={"webapp.tasks.grade": {"queue": GRADE_QUEUE}},
         beat_schedule={"sweep": {"task": "webapp.tasks.sweep", "schedule": 30.0}},
         imports=("webapp.tasks",),
     )

@@ -286,12 +286,14 @@ def sandbox_reap() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=8, show_default=True, help="Celery worker threads.")
-def platform(host: str, port: int, workers: int) -> None:
-    """Run everything: Redis, migrations, web server, Celery worker and beat (Ctrl-C stops)."""
+@click.option("--workers", default=8, show_default=True,
+              help="Threads for sandbox starts, stops and expiry (sessions queue).")
+@click.option("--graders", default=4, show_default=True, help="Threads for Checks (grade queue).")
+def platform(host: str, port: int, workers: int, graders: int) -> None:
+    """Run everything: Redis, migrations, web server, Celery workers and beat (Ctrl-C stops)."""
     from webapp.launcher import run_platform
 
-    sys.exit(run_platform(host, port, workers))
+    sys.exit(run_platform(host, port, workers, graders))
 
 
 @main.group()

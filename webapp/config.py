@@ -41,4 +41,10 @@ def defaults() -> dict:
         "SESSION_COOKIE_SECURE": env("OPSLAB_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "PROVISION_TIMEOUT": int(env("OPSLAB_PROVISION_TIMEOUT", "600")),
+        # Failed log-ins allowed per (address, email) and per address within the window.
+        "LOGIN_MAX_FAILURES": int(env("OPSLAB_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_MAX_FAILURES_PER_IP": int(env("OPSLAB_LOGIN_MAX_FAILURES_PER_IP", "50")),
+        "LOGIN_WINDOW_SECONDS": int(env("OPSLAB_LOGIN_WINDOW_SECONDS", "900")),
+        # How many reverse proxies in front of the web server set X-Forwarded-For (0: none).
+        "TRUSTED_PROXIES": int(env("OPSLAB_TRUSTED_PROXIES", "0")),
     }

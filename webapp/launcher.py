@@ -1,5 +1,5 @@
-"""`opslab platform` (what `make run` starts): Redis, the database, web server, Celery worker
-and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
+"""`opslab platform` (what `make run` starts): Redis, the database, web server, two Celery
+workers (sandbox lifecycle; Checks) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -66,7 +66,21 @@ def ensure_admin(app) -> tuple[str, str] | None:
         return email, password
 
 
-def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8) -> int:
+def worker_commands(py: str, session_threads: int, grade_threads: int = 4,
+                    extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The Celery workers: one for sandbox lifecycle work (provision, finish, expire, sweep)
+    and one for Checks, so a Check never waits behind a queue of sandbox starts."""
+    from webapp.celery_app import GRADE_QUEUE, SESSIONS_QUEUE
+
+    def worker(name: str, queue: str, threads: int) -> list[str]:
+        return [py, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "threads",
+                "--concurrency", str(threads), "-Q", queue, "-n", f"{name}@%h", "--loglevel", "INFO", *extra]
+
+    return {"worker": worker("sessions", SESSIONS_QUEUE, session_threads),
+            "grader": worker("grade", GRADE_QUEUE, grade_threads)}
+
+
+def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, graders: int = 4) -> int:
     from webapp import create_app
     from webapp.migrate import upgrade
 
@@ -86,8 +100,7 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8) ->
     commands = {
         "web": [py, "-m", "gunicorn", "-k", "gthread", "--threads", "64", "-w", "1", "-b", f"{host}:{port}",
                 "--access-logfile", str(logs / "access.log"), "webapp.wsgi:app"],
-        "worker": [py, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "threads",
-                   "--concurrency", str(workers), "--loglevel", "INFO"],
+        **worker_commands(py, workers, graders),
         "beat": [py, "-m", "celery", "-A", "webapp.worker", "beat", "--loglevel", "INFO",
                  "--schedule", str(var / "celerybeat-schedule")],
     }

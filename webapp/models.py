@@ -21,6 +21,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; they are stored in UTC."""
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+
+
 class Role(enum.StrEnum):
     candidate = "candidate"
     reviewer = "reviewer"      # hiring team
@@ -89,3 +94,13 @@ class Grade(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     session: Mapped[LabSession] = relationship(back_populates="grades")
+
+
+class LoginFailure(Base):
+    """One failed log-in, kept for the throttling window (webapp.login_throttle)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

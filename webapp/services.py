@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,7 +19,7 @@ from grader.lab import SLUG, Lab, find_lab_cached
 from grader.runner import grade as run_grade
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from webapp.engine import new_session_id, start_lab
-from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, utcnow
+from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
 
 
 class SessionError(Exception):
@@ -35,11 +35,6 @@ def provider():
     from infra.providers import get_provider
 
     return get_provider(os.environ.get("OPSLAB_PROVIDER", "docker"))
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they are stored in UTC."""
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def load_lab(lab_id: str) -> Lab:

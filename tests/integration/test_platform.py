@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -118,6 +120,29 @@ def test_only_the_owner_or_an_admin_attaches_to_the_terminal(platform):
     finally:
         s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
         wait_state(s, platform, sid, {"destroyed"})
+
+
+def test_a_check_does_not_wait_for_the_sandbox_worker(platform):
+    """Checks have their own queue and worker: with the sessions worker frozen (as if busy
+    starting sandboxes), a Check still comes back, and a new sandbox waits its turn."""
+    s, csrf = login(platform, CANDIDATE)
+    sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                 headers={"X-CSRFToken": csrf}).json()["id"]
+    other = None
+    sessions_worker = platform.procs["worker"]
+    try:
+        wait_state(s, platform, sid, {"ready"})
+        os.killpg(sessions_worker.pid, signal.SIGSTOP)
+        other = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                       headers={"X-CSRFToken": csrf}).json()["id"]
+        assert check(s, platform, csrf, sid)["report"]["score"] == 0
+        assert s.get(f"{platform.url}/api/v1/sessions/{other}").json()["state"] == "requested"
+    finally:
+        os.killpg(sessions_worker.pid, signal.SIGCONT)
+        for x in filter(None, (sid, other)):
+            s.post(f"{platform.url}/api/v1/sessions/{x}/stop", headers={"X-CSRFToken": csrf})
+        for x in filter(None, (sid, other)):
+            wait_state(s, platform, x, {"destroyed", "failed"})
 
 
 def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):
