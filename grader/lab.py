@@ -94,16 +94,19 @@ class Host(_Strict):
         return self
 
 
+def _must_be_unique(what: str, values: list[str]) -> None:
+    dupes = sorted({v for v in values if values.count(v) > 1})
+    if dupes:
+        raise ValueError(f"{what} must be unique, repeated: {', '.join(dupes)}")
+
+
 class Sandbox(_Strict):
     hosts: Annotated[list[Host], Field(min_length=1, max_length=8)]
 
     @field_validator("hosts")
     @classmethod
     def _unique(cls, hosts: list[Host]) -> list[Host]:
-        names = [h.name for h in hosts]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"host names must be unique, repeated: {', '.join(dupes)}")
+        _must_be_unique("host names", [h.name for h in hosts])
         return hosts
 
 
@@ -145,10 +148,7 @@ class LabSpec(_Strict):
     @field_validator("tasks")
     @classmethod
     def _unique_tasks(cls, tasks: list[Task]) -> list[Task]:
-        ids = [t.id for t in tasks]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"task ids must be unique, repeated: {', '.join(dupes)}")
+        _must_be_unique("task ids", [t.id for t in tasks])
         return tasks
 
 
