@@ -200,6 +200,13 @@ def expire(s, session_id: str) -> bool:
     return stop(s, ls, State.expired)
 
 
+def awaiting_final_grade(s) -> frozenset[str]:
+    """Sessions stopped or expired whose final grade has not run yet: the reaper leaves their
+    sandboxes alone even past their label's expiry (a backlog must not cost a score)."""
+    rows = s.scalars(select(LabSession.id).where(LabSession.state.in_((State.submitted, State.expired)))).all()
+    return frozenset(rows)
+
+
 def unfinished(s, older_than: int = 120) -> list[str]:
     """Sessions stopped or expired a while ago whose final grade and clean-up never ran."""
     cutoff = utcnow() - timedelta(seconds=older_than)

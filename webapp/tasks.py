@@ -49,6 +49,6 @@ def sweep() -> None:
             finish.delay(sid)
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         prov = services.provider()
-        prov.reap()
+        prov.reap(keep=services.awaiting_final_grade(s))
         full = enforce_disk_limit(prov)
         services.fail_sessions(s, full, "the sandbox filled its disk and was stopped")

@@ -123,5 +123,6 @@ class Provider(Protocol):
     def list(self) -> list[SandboxInfo]:
         """Every sandbox this provider can see, live or expired."""
 
-    def reap(self, now: float | None = None, orphan_grace: int = 120) -> list[str]:
-        """Remove expired and orphaned sandboxes; return what was removed."""
+    def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
+        """Remove expired and orphaned sandboxes, except the sessions in `keep` (still owed a
+        final grade); return what was removed."""

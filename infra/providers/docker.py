@@ -282,15 +282,16 @@ class DockerProvider:
                             r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
                 for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
 
-    def reap(self, now: float | None = None, orphan_grace: int = 120) -> list[str]:
+    def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
         """Remove sandboxes past their expiry and networks left without containers.
 
-        A network younger than `orphan_grace` seconds may belong to a sandbox being created.
+        A network younger than `orphan_grace` seconds may belong to a sandbox being created;
+        sessions in `keep` are waiting for their final grade and stay, expired or not.
         """
         now = now or time.time()
         removed = []
         for info in self.list():
-            if info.expires <= now:
+            if info.expires <= now and info.session not in keep:
                 _remove_session(self.client, info.session)
                 removed.append(info.session)
         live = {i.session for i in self.list()}

@@ -165,14 +165,16 @@ def test_destroy_removes_everything_and_is_idempotent(provider, sandboxes):
 
 def test_reap_removes_expired_and_orphaned(provider, sandboxes):
     expired = make(provider, sandboxes, ttl=1)
+    owed_a_grade = make(provider, sandboxes, ttl=1)
     live = make(provider, sandboxes, ttl=600)
     orphan = new_session_id()
     provider.client.networks.create(f"opslab-{orphan}", internal=True, labels={LABEL_SESSION: orphan})
     time.sleep(1.5)
-    removed = provider.reap(orphan_grace=0)
+    removed = provider.reap(orphan_grace=0, keep=frozenset({owed_a_grade.session}))
     assert expired.session in removed and orphan in removed
-    assert live.session not in removed
+    assert live.session not in removed and owed_a_grade.session not in removed
     assert [i.session for i in provider.list(live.session)] == [live.session]
+    assert [i.session for i in provider.list(owed_a_grade.session)] == [owed_a_grade.session]
 
 
 def test_disk_watchdog_ends_a_sandbox_that_fills_its_disk(provider, sandboxes):
