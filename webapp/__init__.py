@@ -28,6 +28,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
     terminal.init_app(app)
     errors.init_app(app)
+
+    @app.context_processor
+    def current_user():  # every page, error pages included, knows who is logged in
+        from flask import g
+
+        return {"user": g.get("user")}
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

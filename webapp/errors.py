@@ -11,6 +11,15 @@ MESSAGES = {400: "The request was not understood.", 403: "You do not have access
             500: "Something went wrong on our side; please try again."}
 
 
+TITLES = {400: "Not understood", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+          409: "Not right now", 429: "Too many at once", 500: "Something went wrong", 503: "Busy right now"}
+
+
+def _page(message: str, status: int):
+    return render_template("error.html", message=message, status=status,
+                           title=TITLES.get(status, "Something went wrong")), status
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -20,7 +29,7 @@ def init_app(app) -> None:
     def session_error(e: SessionError):
         if wants_json():
             return jsonify(error=str(e)), e.status
-        return render_template("error.html", message=str(e), status=e.status), e.status
+        return _page(str(e), e.status)
 
     for code in MESSAGES:
         @app.errorhandler(code)
@@ -29,4 +38,4 @@ def init_app(app) -> None:
             msg = desc or MESSAGES[code]
             if wants_json():
                 return jsonify(error=msg), code
-            return render_template("error.html", message=msg, status=code), code
+            return _page(msg, code)

@@ -60,10 +60,13 @@ def test_first_time_user_does_a_lab_end_to_end(platform, browser):
     page.get_by_role("button", name="Show a hint").click()
     expect(page.locator('.task[data-task="greeting-present"] .hints')).to_have_text("echo is enough")
 
+    summary = page.locator("#summary")  # the sticky bar under Check, in view whatever the scroll
+    expect(summary).to_have_text("not checked yet")
     page.click("#check")
     expect(page.locator('.task[data-task="greeting-present"] .feedback')).to_have_text(
         "/srv/greeting.txt does not say hello yet")
     expect(page.locator("#score")).to_have_text("0 / 3")
+    expect(summary).to_have_text(re.compile(r"✘.* 0 of 2 tasks · 0 / 3 pts$"))
 
     page.locator(".term.active").click()
     page.keyboard.type("echo hello > /srv/greeting.txt; chmod 600 /srv/greeting.txt; echo done-$((40+2))\n")
@@ -71,6 +74,8 @@ def test_first_time_user_does_a_lab_end_to_end(platform, browser):
     page.click("#check")
     expect(page.locator("#score")).to_have_text("3 / 3")
     expect(page.locator(".task.passed")).to_have_count(2)
+    expect(summary).to_have_text("✔✔ 2 of 2 tasks · 3 / 3 pts")
+    expect(summary).to_be_in_viewport()
 
     # a reload reconnects to the same sandbox: the file written above is still there
     page.goto(session_url)

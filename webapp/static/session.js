@@ -103,6 +103,19 @@
       if (btn) btn.hidden = t.hints_left === 0;
     });
     $("score").textContent = graded ? `${score} / ${max}` : `0 / ${max}`;
+    // The task list sits below a README that can be long: the sticky bar under Check keeps
+    // one mark per task and the score in view, and links down to the list.
+    const summary = $("summary");
+    if (!graded) { summary.textContent = "not checked yet"; return; }
+    const marks = tasks.map((t) => {
+      const m = document.createElement("span");
+      m.className = t.passed === true ? "mark passed" : t.passed === false ? "mark failed" : "mark";
+      m.textContent = t.passed === true ? "✔" : t.passed === false ? "✘" : "○";
+      m.title = t.id;
+      return m;
+    });
+    const passed = tasks.filter((t) => t.passed === true).length;
+    summary.replaceChildren(...marks, ` ${passed} of ${tasks.length} tasks · ${score} / ${max} pts`);
   }
 
   async function poll() {
@@ -138,6 +151,9 @@
         $("check").textContent = "Check";
         if (g.body.error) alert(g.body.error);
         const s = await api(""); if (s.ok) render(s.body);
+        $("summary").classList.remove("flash");
+        void $("summary").offsetWidth;  // restart the highlight on every Check
+        $("summary").classList.add("flash");
         return;
       }
       setTimeout(wait, 150);
