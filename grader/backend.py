@@ -10,6 +10,7 @@ candidate could replace.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import tarfile
@@ -91,6 +92,16 @@ class DockerApiBackend(base.BaseBackend):
         return dest / Path(src.rstrip("/")).name
 
 
+    def snapshot(self, src: str, limit: int | None = None) -> dict[str, tuple]:
+        """What is at `src`, read through the engine: {path: (kind, mode, uid, gid, size,
+        mtime, sha256 or link target)} for it and everything below it; {} when it is absent."""
+        try:
+            stream, _ = _client().api.get_archive(self.container, src)
+        except docker.errors.NotFound:
+            return {}
+        return snapshot_archive(stream, str(Path(src.rstrip("/") or "/").parent), limit or COPY_LIMIT)
+
+
 # What the grader's own commands run through: a sandbox where one of these changed could
 # answer any check falsely, so it is not graded at all (see grader.plugin).
 TRUSTED_PATHS = {
@@ -144,6 +155,26 @@ def extract_archive(chunks, dest: Path, limit: int = COPY_LIMIT) -> None:
     with tarfile.open(fileobj=io.BufferedReader(_Capped(chunks, limit)), mode="r|") as tar:
         for member in tar:
             tar.extract(member, dest, filter="data")
+
+
+def snapshot_archive(chunks, parent: str, limit: int = COPY_LIMIT) -> dict[str, tuple]:
+    """Read a tar stream from the engine into {absolute path: facts} without writing a byte
+    to disk; `parent` is the folder the archive's top entry lives in."""
+    kinds = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "link",
+             tarfile.LNKTYPE: "hardlink", tarfile.FIFOTYPE: "fifo", tarfile.CHRTYPE: "char", tarfile.BLKTYPE: "block"}
+    facts = {}
+    with tarfile.open(fileobj=io.BufferedReader(_Capped(chunks, limit)), mode="r|") as tar:
+        for m in tar:
+            if m.isfile():
+                digest, f = hashlib.sha256(), tar.extractfile(m)
+                while chunk := f.read(1 << 16):
+                    digest.update(chunk)
+                content = digest.hexdigest()
+            else:
+                content = m.linkname or None
+            path = str(Path(parent, m.name.rstrip("/")))
+            facts[path] = (kinds.get(m.type, "other"), m.mode, m.uid, m.gid, m.size, m.mtime, content)
+    return facts
 
 
 class OneExecSystemInfo(SystemInfo):

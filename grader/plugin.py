@@ -108,6 +108,22 @@ def copy_out(hosts, tmp_path_factory):
     return copy
 
 
+@pytest.fixture(scope="session")
+def snapshot(hosts):
+    """snapshot(*paths, host=None) -> {path: (kind, mode, uid, gid, size, mtime, sha256)} for
+    the paths and everything below them, read through the engine (no sandbox tool runs);
+    compare two snapshots to see what changed in between."""
+
+    def take(*paths: str, host: str | None = None) -> dict[str, tuple]:
+        h = hosts[host] if host else next(iter(hosts.values()))
+        facts = {}
+        for p in paths:
+            facts.update(h.backend.snapshot(p))
+        return facts
+
+    return take
+
+
 # The grader's Terraform never installs a provider: only builtin ones (terraform_data) and
 # what a check hands it explicitly (-plugin-dir).
 TERRAFORM_CLI_CONFIG = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
@@ -132,6 +133,30 @@ def test_copy_out_refuses_more_than_the_limit(greeting_lab_dir, started):
         backend.copy_out("/root/sparse", dest, limit=8 << 20)
     assert not (dest / "sparse").exists() or (dest / "sparse").stat().st_size <= 8 << 20
     assert (backend.copy_out("/root/d", dest) / "f").read_text() == "hi\n"
+
+
+def test_snapshot_sees_what_changed_between_two_moments(greeting_lab_dir, started):
+    from grader.backend import ArchiveTooLarge, DockerApiBackend
+
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    sb.exec("box", ["sh", "-c", "mkdir -p /root/w/sub && echo one > /root/w/a && echo two > /root/w/sub/b "
+                                "&& ln -s a /root/w/link && touch -d @1700000000 /root/w/a"])
+    backend = DockerApiBackend(sb.container_name("box"))
+    before = backend.snapshot("/root/w")
+    assert set(before) == {"/root/w", "/root/w/a", "/root/w/sub", "/root/w/sub/b", "/root/w/link"}
+    kind, mode, uid, gid, size, mtime, digest = before["/root/w/a"]
+    assert (kind, mode & 0o777, uid, size, mtime) == ("file", 0o644, 0, 4, 1700000000)
+    assert digest == hashlib.sha256(b"one\n").hexdigest() and before["/root/w/link"][6] == "a"
+    # same bytes rewritten (new mtime), a mode change, a new file: each one shows
+    sb.exec("box", ["sh", "-c", "echo one > /root/w/a && chmod 600 /root/w/sub/b && touch /root/w/new"])
+    after = backend.snapshot("/root/w")
+    assert sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p)) == [
+        "/root/w", "/root/w/a", "/root/w/new", "/root/w/sub/b"]
+    assert backend.snapshot("/root/nothing-here") == {}
+    sb.exec("box", ["sh", "-c", "truncate -s 1G /root/w/sparse"])
+    with pytest.raises(ArchiveTooLarge):
+        backend.snapshot("/root/w", limit=8 << 20)
 
 
 def test_a_replaced_shell_is_not_graded(greeting_lab_dir, started):

@@ -8,6 +8,7 @@ tasks that append on every run even when they hide it with `changed_when: false`
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -22,6 +23,21 @@ PLAYBOOK = (
 # "localhost : ok=9 changed=8 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
 RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
 MANAGED_PATHS = ["/var/lib/appsvc", "/etc/appsvc", "/etc/security/limits.d/appsvc.conf", "/etc/cron.d/appsvc"]
+# Where the playbook acts (accounts live in /etc too); read through the engine between the
+# two runs, so the verdict on the second run does not rest on what Ansible reports.
+WATCHED = ["/etc", "/var/lib/appsvc", "/usr/local/bin"]
+# What ansible-playbook is made of: a candidate is root and could swap any of it for code that
+# prints a clean recap. The engine says whether each changed since the image.
+ANSIBLE_ITSELF = ["/usr/bin/ansible-playbook", "/usr/bin/python3", "/usr/bin/python3.11", "/usr/bin/env",
+                  "/usr/bin/timeout", "/usr/lib/python3", "/usr/lib/python3.11", "/usr/local/lib/python3.11",
+                  "/etc/python3.11", "/etc/ansible", "/usr/share/ansible", "/root/.local"]
+
+
+@dataclass
+class TwoRuns:
+    first: "Run"
+    second: "Run"
+    rewritten: list  # paths the second run added, changed or removed, per the engine
 
 
 @dataclass
@@ -53,14 +69,47 @@ def _run(host) -> Run:
 
 
 @pytest.fixture(scope="module")
-def runs(host, lab_dir):
+def runs(host, lab_dir, snapshot):
     """Reset what the playbook manages, then run it twice in a row."""
     original_default = (lab_dir / "files" / "appsvc.default").read_text()
     host.run("/usr/sbin/userdel -f appsvc; /usr/sbin/groupdel appsvc; /usr/sbin/groupdel metrics; "
              "/bin/rm -rf " + " ".join(MANAGED_PATHS))
     host.run("/usr/bin/printf '%%s' %s > /etc/default/appsvc", original_default)
     assert not host.user("appsvc").exists, "the grader could not reset the host (user appsvc remains)"
-    return _run(host), _run(host)
+    first = _run(host)
+    before = snapshot(*WATCHED)
+    second = _run(host)
+    after = snapshot(*WATCHED)
+    rewritten = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    return TwoRuns(first, second, rewritten)
+
+
+def _shortlist(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _is_plugin_dir(name: str) -> bool:
+    return name.endswith("_plugins") or name in ("library", "module_utils", "collections", "plugins")
+
+
+# -- all tasks --------------------------------------------------------------------------------
+
+@pytest.mark.task("playbook-runs")
+@pytest.mark.task("state-correct")
+@pytest.mark.task("idempotent")
+def test_the_playbook_runs_on_ansible_as_installed(modified, snapshot):
+    changed = [p for p in ANSIBLE_ITSELF if modified(p)]
+    assert not changed, (
+        f"{_shortlist(changed)} changed since the host was built: the grader runs the Ansible and Python "
+        "that came with the host; reinstall what you changed")
+    # Plugins next to the playbook (or in ~/.ansible) run inside ansible-playbook, where they
+    # could rewrite its report; this lab is about playbooks, so only Ansible's own code runs.
+    plugins = sorted({str(PurePosixPath(*PurePosixPath(p).parts[:i + 1]))
+                      for p in snapshot("/root/site", "/root/.ansible")
+                      for i, part in enumerate(PurePosixPath(p).parts) if _is_plugin_dir(part)})
+    assert not plugins, (
+        f"{_shortlist(plugins)}: custom modules and plugins are not part of this lab; "
+        "use Ansible's built-in modules only")
 
 
 def _lines(host, path: str) -> list[str]:
@@ -75,7 +124,7 @@ def _lines(host, path: str) -> list[str]:
 
 @pytest.mark.task("playbook-runs")
 def test_playbook_runs_to_the_end_without_errors(runs):
-    first, _ = runs
+    first = runs.first
     assert first.stats or first.rc != 0, "ansible-playbook site.yml (in /root/site) ran no task on the host"
     assert first.clean, (
         "ansible-playbook site.yml (in /root/site) does not finish cleanly on a fresh host: "
@@ -148,7 +197,7 @@ def test_nightly_report_job_is_installed_once(runs, host):
 
 @pytest.mark.task("idempotent")
 def test_second_run_changes_nothing(runs):
-    first, second = runs
+    first, second = runs.first, runs.second
     assert first.clean and second.clean, "the playbook has to run cleanly twice in a row before it can be idempotent"
     assert second.changed == 0, (
         f"a second run in a row still reports changed={second.changed}: some tasks act again instead of "
@@ -156,8 +205,16 @@ def test_second_run_changes_nothing(runs):
 
 
 @pytest.mark.task("idempotent")
+def test_second_run_leaves_the_host_as_the_first_left_it(runs):
+    assert runs.first.clean and runs.second.clean, "the playbook has to run cleanly twice in a row"
+    assert not runs.rewritten, (
+        f"a second run in a row still rewrites {_shortlist(runs.rewritten)}: whatever it reports, "
+        "a task acts on the host again instead of checking the state first")
+
+
+@pytest.mark.task("idempotent")
 def test_first_run_on_a_fresh_host_reports_its_changes(runs):
-    first, _ = runs
+    first = runs.first
     assert first.clean and first.changed > 0, (
         "on a fresh host the first run reports no changes: the playbook must really configure the host "
         "and report what it changed")
