@@ -11,7 +11,7 @@ ASSETS := webapp/static/vendor/xterm.js
 .PHONY: help setup docker images assets web-deps run shell-lab test test-unit test-integration validate bench lint clean
 
 help:
-	@echo "make run     set everything up and start the web platform (Ctrl-C stops it)"
+	@echo "make run     set everything up and start the web platform (Ctrl-C stops it; PORT=8000)"
 	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
 	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
 	@echo "make bench   sandbox ready / check latency per lab beside the engine floor, then the"
@@ -46,8 +46,9 @@ $(ASSETS): webapp/frontend/package.json webapp/frontend/package-lock.json
 
 assets: $(ASSETS)
 
+PORT ?= 8000
 run: images assets web-deps
-	$(OPSLAB) platform
+	$(OPSLAB) platform --port $(PORT)
 
 shell-lab: images
 	@session=$$($(OPSLAB) lab start $(FIRST_LAB)) && \
@@ -76,7 +77,7 @@ bench: images assets web-deps
 	$(BIN)/python -m tests.bench.bench_web
 
 lint: setup
-	$(BIN)/ruff check grader infra webapp tests
+	$(BIN)/ruff check grader infra webapp tests labs
 
 clean:
 	-$(OPSLAB) sandbox reap

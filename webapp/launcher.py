@@ -84,6 +84,9 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, gr
     from webapp import create_app
     from webapp.migrate import upgrade
 
+    if _port_open(host, port):
+        raise SystemExit(f"error: {host}:{port} is already in use (another opslab?); stop what listens there "
+                         f"or pick another port: opslab platform --port {port + 1}  (make run PORT={port + 1})")
     cfg = defaults()
     var = var_dir()
     logs = var / "logs"
