@@ -12,17 +12,23 @@ import threading
 import time
 from pathlib import Path
 
+MARKER_ROOM = 128  # kept free under each cap, so the "truncated" marker always fits
+
 
 class Recorder:
     def __init__(self, path: Path, cols: int, rows: int, title: str, max_bytes: int = 50 << 20):
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A candidate can print without end (`yes`, `cat /dev/urandom`): past the cap the
+        # A candidate can print without end (`yes`, `cat /dev/urandom`): past `max_bytes` the
         # recording keeps a marker and input, not output, so it cannot fill the host's disk.
-        self._room = max_bytes - (path.stat().st_size if path.exists() else 0)
+        # Input may go a fifth further (more than anyone types), then stops too, so a script
+        # pasting into the WebSocket cannot fill it either; reconnects count what is there.
+        self._output_cap, self._input_cap = max_bytes, max_bytes + max_bytes // 5
+        self._size = path.stat().st_size if path.exists() else 0
+        self._marked: dict[str, bool] = {}
         self._lock = threading.Lock()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         new = not path.exists() or path.stat().st_size == 0
-        self._f = path.open("a", encoding="utf-8")
+        self._f = path.open("ab")
         if new:
             self.start = time.time()
             self._write({"version": 2, "width": cols, "height": rows, "timestamp": int(self.start),
@@ -32,29 +38,44 @@ class Recorder:
                 self.start = json.loads(f.readline())["timestamp"]
             self.resize(cols, rows)
 
-    def _write(self, obj) -> None:
-        with self._lock:
-            self._f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-            self._f.flush()
+    @staticmethod
+    def _line(obj) -> bytes:
+        return (json.dumps(obj, ensure_ascii=False) + "\n").encode()
 
-    def _event(self, kind: str, data: str) -> None:
-        self._write([round(time.time() - self.start, 6), kind, data])
+    def _write(self, obj) -> None:
+        self._append(self._line(obj))
+
+    def _append(self, line: bytes) -> None:
+        with self._lock:
+            self._f.write(line)
+            self._f.flush()
+            self._size += len(line)
+
+    def _event(self, kind: str, data: str) -> bytes:
+        return self._line([round(time.time() - self.start, 6), kind, data])
+
+    def _capped(self, kind: str, text: str, cap: int, what: str) -> None:
+        """Append an event if the file stays under `cap` with room for a marker after it;
+        otherwise the marker, if it fits. The file never grows past `cap`."""
+        if not text:
+            return
+        line = self._event(kind, text)
+        if self._size + len(line) + MARKER_ROOM <= cap:
+            self._append(line)
+            return
+        marker = self._event("m", f"recording truncated: {what} limit reached")
+        if self._size + len(marker) <= cap and not self._marked.get(what):
+            self._append(marker)
+            self._marked[what] = True
 
     def output(self, data: bytes) -> None:
-        text = self._decoder.decode(data)
-        if not text or self._room <= 0:
-            return
-        self._room -= len(text)
-        if self._room <= 0:
-            self._event("m", "recording truncated: output limit reached")
-            return
-        self._event("o", text)
+        self._capped("o", self._decoder.decode(data), self._output_cap, "output")
 
     def input(self, text: str) -> None:
-        self._event("i", text)
+        self._capped("i", text, self._input_cap, "input")
 
     def resize(self, cols: int, rows: int) -> None:
-        self._event("r", f"{cols}x{rows}")
+        self._capped("r", f"{cols}x{rows}", self._input_cap, "input")
 
     def close(self) -> None:
         with self._lock:
