@@ -89,4 +89,9 @@ def test_first_time_user_does_a_lab_end_to_end(platform, browser):
     page.click("#stop")
     expect(page.locator("#state")).to_have_text(re.compile("Finished|Graded|grading"), timeout=60_000)
     expect(page.locator("#state")).to_have_text("Finished", timeout=60_000)
+    # a refusal from the server shows above the buttons (the button is disabled by now, so
+    # press it the way a stale page would)
+    expect(page.locator("#notice")).to_be_hidden()
+    page.evaluate("document.getElementById('check').onclick()")
+    expect(page.locator("#notice")).to_have_text("this lab is destroyed; checks run only while it is ready")
     page.close()

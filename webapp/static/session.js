@@ -138,18 +138,25 @@
   }
 
   // -- actions -----------------------------------------------------------------------------
+  // Refusals and grading errors show above the buttons, where the eye already is.
+  function notice(text) {
+    $("notice").textContent = text;
+    $("notice").hidden = !text;
+  }
+
   $("check").onclick = async () => {
     $("check").disabled = true;
     $("check").textContent = "Checking…";
     const r = await api("/check", { method: "POST" });
-    if (!r.ok) { alert(r.body.error || "Check failed"); $("check").textContent = "Check"; $("check").disabled = false; return; }
+    notice("");
+    if (!r.ok) { notice(r.body.error || "Check failed"); $("check").textContent = "Check"; $("check").disabled = false; return; }
     pendingGrade = r.body.grade_id;
     const wait = async () => {
       const g = await api(`/grades/${pendingGrade}`);
       if (g.ok && g.body.done) {
         pendingGrade = null;
         $("check").textContent = "Check";
-        if (g.body.error) alert(g.body.error);
+        if (g.body.error) notice(g.body.error);
         const s = await api(""); if (s.ok) render(s.body);
         $("summary").classList.remove("flash");
         void $("summary").offsetWidth;  // restart the highlight on every Check
@@ -164,12 +171,12 @@
   $("stop").onclick = async () => {
     if (!confirm("Stop this lab? It is graded one last time and the sandbox is removed.")) return;
     const r = await api("/stop", { method: "POST" });
-    if (r.ok) render(r.body);
+    if (r.ok) render(r.body); else notice(r.body.error || "Stop failed");
   };
 
   document.querySelectorAll(".hint").forEach((b) => b.onclick = async () => {
     const r = await api("/hints", { method: "POST", body: JSON.stringify({ task: b.dataset.task }) });
-    if (r.ok) { const s = await api(""); if (s.ok) render(s.body); }
+    if (r.ok) { const s = await api(""); if (s.ok) render(s.body); } else notice(r.body.error || "No hint available");
   });
 
   buildTerminals();
