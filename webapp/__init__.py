@@ -9,7 +9,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Config, database, CSRF, Celery, blueprints, error handlers — in that order."""
     from flask_wtf.csrf import CSRFProtect
 
-    from webapp import api, auth, catalogue, db, errors, sessions, terminal
+    from webapp import api, auth, catalogue, db, errors, proxies, sessions, terminal
     from webapp.celery_app import celery_init_app
     from webapp.config import defaults
 
@@ -34,11 +34,6 @@ def create_app(config: dict | None = None) -> Flask:
         from flask import g
 
         return {"user": g.get("user")}
-    if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # Behind N reverse proxies the client address and scheme come from X-Forwarded-*;
-        # never trust those headers otherwise (anyone could pick their own address).
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+    proxies.init_app(app)
     return app

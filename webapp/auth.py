@@ -110,8 +110,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        ip = request.remote_addr or "-"
-        wait = login_throttle.retry_after(db(), ip, email, current_app.config)
+        ip = login_throttle.client_key(request.remote_addr)
+        wait = login_throttle.begin(db(), ip, email, current_app.config)
         if wait:
             flash(f"Too many failed log-ins. Try again in {login_throttle.in_words(wait)}.", "error")
             return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
@@ -119,11 +119,10 @@ def login():
         # hash even for unknown emails, so timing does not tell which accounts exist
         ok = check_password_hash(user.password_hash if user else _dummy_hash(), form.password.data)
         if user and ok:
-            login_throttle.clear(db(), ip, email)
+            login_throttle.succeeded(db(), ip, email)
             session.clear()
             session["uid"] = user.id
             return redirect(_safe_next(request.args.get("next")))
-        login_throttle.record_failure(db(), ip, email, current_app.config)
         flash("Wrong email or password.", "error")
     return render_template("login.html", form=form)
 

@@ -78,8 +78,7 @@ def test_login_throttling_counts_on_postgresql(postgres_url, tmp_path):
     app = create_app({"DATABASE_URL": postgres_url, "SECRET_KEY": "t", "RECORDINGS_DIR": str(tmp_path)})
     with session_scope(app) as s:
         for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-            assert login_throttle.retry_after(s, "192.0.2.1", "pg@example.org", app.config) == 0
-            login_throttle.record_failure(s, "192.0.2.1", "pg@example.org", app.config)
-        assert 14 * 60 < login_throttle.retry_after(s, "192.0.2.1", "pg@example.org", app.config) <= 15 * 60
-        login_throttle.clear(s, "192.0.2.1", "pg@example.org")
-        assert login_throttle.retry_after(s, "192.0.2.1", "pg@example.org", app.config) == 0
+            assert login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) == 0
+        assert 14 * 60 < login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) <= 15 * 60
+        login_throttle.succeeded(s, "192.0.2.1", "pg@example.org")
+        assert login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) == 0

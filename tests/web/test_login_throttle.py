@@ -106,3 +106,50 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(make_user, app):
     r = proxied.post("/login", headers={"X-Forwarded-For": "192.0.2.61"},
                      data={"csrf_token": csrf_from(page), "email": "cand@example.org", "password": GOOD})
     assert r.status_code == 302
+
+
+def test_parallel_guesses_cannot_slip_under_the_limit(app, make_user, monkeypatch):
+    """Twenty wrong passwords sent at once: no more than five reach the password check."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import webapp.auth
+
+    make_user("cand@example.org", GOOD)
+    hashed, real = [], webapp.auth.check_password_hash
+
+    def slow_hash(*a):  # a hash takes a while: that is where parallel guesses overlap
+        hashed.append(1)
+        time.sleep(0.2)
+        return real(*a)
+
+    monkeypatch.setattr(webapp.auth, "check_password_hash", slow_hash)
+    clients = [app.test_client() for _ in range(20)]
+    tokens = [csrf_from(c.get("/login").get_data(as_text=True)) for c in clients]
+    start = threading.Barrier(20)
+
+    def guess(i):
+        start.wait()
+        return clients[i].post("/login", data={"csrf_token": tokens[i], "email": "cand@example.org",
+                                               "password": "wrong-password"}).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(guess, range(20)))
+    assert len(hashed) <= 5 and codes.count(429) >= 15
+
+
+def test_a_limit_of_zero_turns_throttling_off(app, client, make_user):
+    app.config.update(LOGIN_MAX_FAILURES=0, LOGIN_MAX_FAILURES_PER_IP=0)
+    make_user("cand@example.org", GOOD)
+    for _ in range(8):
+        assert attempt(client, "cand@example.org", "wrong-password").status_code == 200
+    assert attempt(client, "cand@example.org", GOOD).status_code == 302
+
+
+def test_ipv6_clients_are_counted_by_their_64():
+    from webapp.login_throttle import client_key
+
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:198.51.100.7") == client_key("198.51.100.7") == "198.51.100.7"

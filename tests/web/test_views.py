@@ -125,7 +125,8 @@ def test_per_user_cap_and_global_capacity(app, client, login, make_user):
     page = client.post("/labs/greeting-file/start", data={"csrf_token": csrf})
     html = page.get_data(as_text=True)
     assert page.status_code == 429 and "<h1>Too many at once</h1>" in html
-    assert "You already have 2 labs running" in html and 'href="/sessions">My sessions</a>' in html
+    card = html[html.index('<section class="card narrow">'):]  # the nav links to My sessions too
+    assert "You already have 2 labs running" in card and 'href="/sessions">My sessions</a>' in card
     app.config["MAX_SESSIONS_PER_USER"] = 10
     app.config["CAPACITY"] = 2
     r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
