@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
 import click
 
@@ -265,14 +266,34 @@ def sandbox_list() -> None:
     click.echo(table(rows, ["SESSION", "LAB", "HOSTS", "STATE", "EXPIRES IN"]) if rows else "no sandboxes")
 
 
+def _platform_keeps() -> frozenset[str]:
+    """The sessions the web platform still needs, when its database exists; none otherwise."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from webapp import create_app, services
+    from webapp.config import database_url
+    from webapp.db import session_scope
+
+    url = database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return frozenset()  # no platform here: do not create a database just to ask it
+    try:
+        app = create_app()
+        with session_scope(app) as s:
+            return services.sandboxes_to_keep(s)
+    except (OperationalError, ProgrammingError):  # no platform database (yet): the engine alone decides
+        return frozenset()
+
+
 @sandbox.command("reap")
 @handle_errors
 def sandbox_reap() -> None:
-    """Remove expired and orphaned sandboxes, and any that filled its disk."""
+    """Remove expired and orphaned sandboxes, and any that filled its disk (sandboxes the web
+    platform's database still needs for a final grade stay)."""
     from infra.watchdog import enforce_disk_limit
 
     prov = provider()
-    removed = prov.reap()
+    removed = prov.reap(keep=_platform_keeps())
     over = enforce_disk_limit(prov)
     for s in removed:
         err(f"removed {s} (expired or orphaned)")
@@ -287,8 +308,8 @@ def sandbox_reap() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=8, show_default=True,
-              help="Threads for sandbox starts, stops and expiry (sessions queue).")
-@click.option("--graders", default=4, show_default=True, help="Threads for Checks (grade queue).")
+              help="Threads for sandbox starts and expiry (sessions queue).")
+@click.option("--graders", default=4, show_default=True, help="Threads for Checks and final grades (grade queue).")
 def platform(host: str, port: int, workers: int, graders: int) -> None:
     """Run everything: Redis, migrations, web server, Celery workers and beat (Ctrl-C stops)."""
     from webapp.launcher import run_platform
@@ -304,10 +325,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations."""
-    from webapp.config import defaults
+    from webapp.config import database_url
     from webapp.migrate import upgrade
 
-    url = defaults()["DATABASE_URL"]
+    url = database_url()
     upgrade(url)
     err(f"database at {url.split('@')[-1]} is up to date")
 

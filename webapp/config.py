@@ -25,12 +25,16 @@ def _secret_key(var: Path) -> str:
     return path.read_text().strip()
 
 
+def database_url() -> str:
+    return os.environ.get("OPSLAB_DATABASE_URL", f"sqlite:///{var_dir() / 'opslab.db'}")
+
+
 def defaults() -> dict:
     var = var_dir()
     env = os.environ.get
     return {
         "SECRET_KEY": env("OPSLAB_SECRET_KEY") or _secret_key(var),
-        "DATABASE_URL": env("OPSLAB_DATABASE_URL", f"sqlite:///{var / 'opslab.db'}"),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": env("OPSLAB_REDIS_URL", "redis://127.0.0.1:6390/0"),
         "RECORDINGS_DIR": str(Path(env("OPSLAB_RECORDINGS", var / "recordings"))),
         "MAX_SESSIONS_PER_USER": int(env("OPSLAB_MAX_SESSIONS_PER_USER", "2")),

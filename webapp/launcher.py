@@ -1,5 +1,5 @@
 """`opslab platform` (what `make run` starts): Redis, the database, web server, two Celery
-workers (sandbox lifecycle; Checks) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
+workers (sandbox lifecycle; gradings) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def ensure_admin(app) -> tuple[str, str] | None:
 
 def worker_commands(py: str, session_threads: int, grade_threads: int = 4,
                     extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """The Celery workers: one for sandbox lifecycle work (provision, finish, expire, sweep)
-    and one for Checks, so a Check never waits behind a queue of sandbox starts."""
+    """The Celery workers: one for sandbox lifecycle work (provision, expire, sweep) and one
+    for gradings (Check, and finish: the final grade), which never wait behind sandbox starts."""
     from webapp.celery_app import GRADE_QUEUE, SESSIONS_QUEUE
 
     def worker(name: str, queue: str, threads: int) -> list[str]:

@@ -124,12 +124,30 @@ def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
             raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
         if ls.deadline and aware(ls.deadline) <= utcnow():
             raise SessionError("time is up: the final grade is on its way", 409)
+        fail_lost_checks(s, [g for g in ls.grades if g.done_at is None])
         if any(g.done_at is None for g in ls.grades):
             raise SessionError("a check is already running for this lab; wait for its result", 409)
     g = Grade(session_id=ls.id, final=final)
     s.add(g)
     s.commit()
     return g
+
+
+LOST_CHECK_AFTER = timedelta(minutes=10)  # far past any lab's check budget
+
+
+def fail_lost_checks(s, grades=None) -> list[int]:
+    """A Check whose task vanished (a worker lost for good, a queue nobody reads) would stay
+    "running" and refuse every later Check; past LOST_CHECK_AFTER it ends with an error."""
+    if grades is None:
+        grades = s.scalars(select(Grade).where(Grade.done_at.is_(None), Grade.final.is_(False))).all()
+    cutoff = utcnow() - LOST_CHECK_AFTER
+    lost = [g for g in grades if not g.final and g.done_at is None and aware(g.created_at) < cutoff]
+    for g in lost:
+        g.error, g.done_at = "this check was lost on the way; press Check again", utcnow()
+    if lost:
+        s.commit()
+    return [g.id for g in lost]
 
 
 def grade(s, grade_id: int) -> None:
@@ -200,11 +218,18 @@ def expire(s, session_id: str) -> bool:
     return stop(s, ls, State.expired)
 
 
-def awaiting_final_grade(s) -> frozenset[str]:
-    """Sessions stopped or expired whose final grade has not run yet: the reaper leaves their
-    sandboxes alone even past their label's expiry (a backlog must not cost a score)."""
-    rows = s.scalars(select(LabSession.id).where(LabSession.state.in_((State.submitted, State.expired)))).all()
-    return frozenset(rows)
+FINAL_GRADE_GRACE = timedelta(hours=1)
+
+
+def sandboxes_to_keep(s) -> frozenset[str]:
+    """Sessions whose sandbox the reaper must leave alone even past its label's expiry: ready
+    ones (the expiry task may be queued) and those stopped or expired within the last hour,
+    still owed their final grade. After that hour a finish that keeps failing lets go."""
+    cutoff = utcnow() - FINAL_GRADE_GRACE
+    rows = s.scalars(select(LabSession).where(
+        LabSession.state.in_((State.ready, State.submitted, State.expired)))).all()
+    return frozenset(r.id for r in rows
+                     if r.state == State.ready or (r.ended_at and aware(r.ended_at) > cutoff))
 
 
 def unfinished(s, older_than: int = 120) -> list[str]:

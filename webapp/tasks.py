@@ -39,7 +39,8 @@ def expire(session_id: str) -> None:
 
 @shared_task(name="webapp.tasks.sweep", acks_late=True)
 def sweep() -> None:
-    """Every 30 s (beat): expiries missed, stuck provisioning, orphaned or over-full sandboxes."""
+    """Every 30 s (beat): expiries missed, stuck provisioning, lost checks, orphaned or
+    over-full sandboxes."""
     from infra.watchdog import enforce_disk_limit
 
     with session_scope(current_app) as s:
@@ -48,7 +49,8 @@ def sweep() -> None:
         for sid in services.unfinished(s):
             finish.delay(sid)
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
+        services.fail_lost_checks(s)
         prov = services.provider()
-        prov.reap(keep=services.awaiting_final_grade(s))
+        prov.reap(keep=services.sandboxes_to_keep(s))
         full = enforce_disk_limit(prov)
         services.fail_sessions(s, full, "the sandbox filled its disk and was stopped")

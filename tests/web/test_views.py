@@ -167,6 +167,27 @@ def test_one_check_at_a_time(app, client, login):
     assert r.status_code == 409 and "already running" in r.json["error"]
 
 
+def test_a_lost_check_does_not_block_the_next_one(app, login):
+    from datetime import timedelta
+
+    from webapp import services
+    from webapp.models import Grade, LabSession
+
+    user, _ = login()
+    sid = add_session(app, user.id)
+    with session_scope(app) as s:
+        lost = Grade(session_id=sid, created_at=services.utcnow() - timedelta(minutes=11))
+        recent = Grade(session_id=add_session(app, user.id), created_at=services.utcnow() - timedelta(minutes=2))
+        s.add_all([lost, recent])
+        s.commit()
+        new = services.request_grade(s, s.get(LabSession, sid))
+        s.refresh(lost)
+        assert lost.error == "this check was lost on the way; press Check again" and lost.done_at
+        assert new.id != lost.id and new.done_at is None
+        assert services.fail_lost_checks(s) == []  # the sweep: the new one and a 2-minute-old one are running
+        assert s.get(Grade, recent.id).done_at is None
+
+
 def test_check_is_refused_unless_ready(app, client, login):
     user, csrf = login()
     sid = add_session(app, user.id, State.provisioning)
@@ -212,3 +233,22 @@ def test_user_cli(app, monkeypatch, tmp_path):
     assert reset.exit_code == 0 and "password of dee@example.org changed" in reset.output
     missing = CliRunner().invoke(main, ["user", "password", "nobody@example.org", "--password", "another-password-1"])
     assert missing.exit_code == 1 and "opslab user create" in missing.output
+
+
+def test_the_reaper_keeps_what_a_final_grade_still_needs(app, make_user):
+    from datetime import timedelta
+
+    from webapp import services
+    from webapp.models import LabSession
+
+    user = make_user()
+    now = services.utcnow()
+    ready = add_session(app, user.id, State.ready)
+    stopped = add_session(app, user.id, State.submitted)
+    long_stuck = add_session(app, user.id, State.expired)
+    add_session(app, user.id, State.destroyed)
+    with session_scope(app) as s:
+        s.get(LabSession, stopped).ended_at = now - timedelta(minutes=10)
+        s.get(LabSession, long_stuck).ended_at = now - timedelta(hours=2)  # its finish keeps failing
+        s.commit()
+        assert services.sandboxes_to_keep(s) == {ready, stopped}
