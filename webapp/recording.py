@@ -43,30 +43,34 @@ class Recorder:
         return (json.dumps(obj, ensure_ascii=False) + "\n").encode()
 
     def _write(self, obj) -> None:
-        self._append(self._line(obj))
-
-    def _append(self, line: bytes) -> None:
         with self._lock:
-            self._f.write(line)
-            self._f.flush()
-            self._size += len(line)
+            self._append(self._line(obj))
+
+    def _append(self, line: bytes) -> None:  # with the lock held
+        self._f.write(line)
+        self._f.flush()
+        self._size += len(line)
 
     def _event(self, kind: str, data: str) -> bytes:
         return self._line([round(time.time() - self.start, 6), kind, data])
 
     def _capped(self, kind: str, text: str, cap: int, what: str) -> None:
         """Append an event if the file stays under `cap` with room for a marker after it;
-        otherwise the marker, if it fits. The file never grows past `cap`."""
+        otherwise the marker, once, and nothing more of that stream. The file never grows
+        past `cap` (output and input arrive on two threads: one lock covers check and write)."""
         if not text:
             return
         line = self._event(kind, text)
-        if self._size + len(line) + MARKER_ROOM <= cap:
-            self._append(line)
-            return
-        marker = self._event("m", f"recording truncated: {what} limit reached")
-        if self._size + len(marker) <= cap and not self._marked.get(what):
-            self._append(marker)
+        with self._lock:
+            if self._marked.get(what):
+                return
+            if self._size + len(line) + MARKER_ROOM <= cap:
+                self._append(line)
+                return
             self._marked[what] = True
+            marker = self._event("m", f"recording truncated: {what} limit reached")
+            if self._size + len(marker) <= cap:
+                self._append(marker)
 
     def output(self, data: bytes) -> None:
         self._capped("o", self._decoder.decode(data), self._output_cap, "output")

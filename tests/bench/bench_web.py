@@ -276,10 +276,10 @@ def check_phases(marks: dict) -> dict:
             "done_seen": ms(done and done["t1"]), "shown": ms(marks["check_done"])}
 
 
-def server_phases(db: Path, worker_log: Path, runs: list[dict]) -> None:
-    """Add the server's side to each run: rows in the database and the worker's log."""
+def server_phases(db: Path, worker_logs: list[Path], runs: list[dict]) -> None:
+    """Add the server's side to each run: rows in the database and the workers' logs."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    events = worker_events(worker_log)
+    events = [e for log in worker_logs for e in worker_events(log)]
     received = {}
     for t, name, tid, what in events:
         received.setdefault((name, tid), {})[what] = t
@@ -374,7 +374,7 @@ def main() -> int:
         runs = browser_runs(p.url, needle, api)
         print(f"  {ECHO} keystrokes on the terminal WebSocket", file=sys.stderr)
         echo = echo_bench(p.url, api, needle, host)
-        server_phases(p.var / "opslab.db", p.var / "worker.log", runs)
+        server_phases(p.var / "opslab.db", [p.var / f"{name}.log" for name in ("worker", "grader")], runs)
 
     prompt = [r["prompt_s"] for r in runs]
     check = [r["check_s"] for r in runs]

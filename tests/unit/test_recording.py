@@ -49,3 +49,14 @@ def test_endless_output_input_or_reconnects_stop_at_the_limit(tmp_path):
     _, evs = events(path)
     markers = [e[2] for e in evs if e[1] == "m"]
     assert markers[:2] == ["recording truncated: output limit reached", "recording truncated: input limit reached"]
+
+
+def test_nothing_follows_a_truncation_marker(tmp_path):
+    path = tmp_path / "s3" / "box.cast"
+    rec = Recorder(path, 80, 24, "t", max_bytes=10_000)
+    rec.output(b"a" * 5_000)
+    rec.output(b"b" * 6_000)  # does not fit: the marker, and output stops here…
+    rec.output(b"c" * 10)  # …even for a chunk that would still fit
+    rec.close()
+    _, evs = events(path)
+    assert [e[1] for e in evs] == ["o", "m"] and "ccc" not in path.read_text()
