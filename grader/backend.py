@@ -70,6 +70,18 @@ class DockerApiBackend(base.BaseBackend):
                 return False
         return True
 
+    def changed_paths(self) -> list[str]:
+        """Every path added, changed or deleted since the image, per the engine (the upper
+        layer's contents; the engine's diff API elsewhere)."""
+        upper = self._upper
+        if upper is None:
+            return sorted(self._diff)
+        found = []
+        for root, dirs, files in os.walk(upper):  # symlinks are listed, never followed
+            base = "/" + os.path.relpath(root, upper).removeprefix(".").lstrip("/")
+            found += [os.path.join(base, name) for name in dirs + files]
+        return sorted(found)
+
     @functools.cached_property
     def _upper(self) -> Path | None:
         driver = _client().api.inspect_container(self.container).get("GraphDriver") or {}

@@ -92,6 +92,17 @@ def modified(hosts):
 
 
 @pytest.fixture(scope="session")
+def changes(hosts):
+    """changes(host=None) -> [path, ...]: everything added, changed or deleted since the image,
+    as the engine records it (a candidate cannot hide a file from it)."""
+
+    def listing(host: str | None = None) -> list[str]:
+        return (hosts[host] if host else next(iter(hosts.values()))).backend.changed_paths()
+
+    return listing
+
+
+@pytest.fixture(scope="session")
 def lab_dir(pytestconfig) -> Path:
     return Path(pytestconfig.getoption("--opslab-lab") or Path.cwd())
 

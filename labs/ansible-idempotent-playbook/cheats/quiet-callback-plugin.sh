@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
 # targets: idempotent
-# The reference playbook plus a task that reports changed on every run, hidden by a callback
-# plugin next to the playbook: Ansible loads it into ansible-playbook itself, where it stops
-# the PLAY RECAP from counting any change. The host really is idempotent; the report is not.
+# One shell task that is safe to rerun but reports "changed" every time, and a callback
+# plugin next to the playbook that Ansible loads into ansible-playbook itself: on a rerun
+# (the config already exists) it stops the PLAY RECAP from counting changes. The host is
+# idempotent in effect; the report lies.
 set -euo pipefail
 cd /root/site
-sed -i '/ansible_date_time/d' templates/appsvc.conf.j2
-cp "$OPSLAB_FILES/solution/site.yml" site.yml
-cat >> site.yml <<'YAML'
-
-    - name: Check the report job (reports changed every run)
-      ansible.builtin.command: /bin/true
+cat > site.yml <<'YAML'
+---
+- name: Configure appsvc
+  hosts: appsvc
+  tasks:
+    - name: Configure appsvc in one go
+      ansible.builtin.shell: |
+        set -e
+        getent group metrics >/dev/null || groupadd -r metrics
+        id appsvc >/dev/null 2>&1 || useradd -r -G metrics -d /var/lib/appsvc -s /usr/sbin/nologin appsvc
+        mkdir -p /var/lib/appsvc/data /etc/appsvc /etc/cron.d
+        chown appsvc:appsvc /var/lib/appsvc /var/lib/appsvc/data
+        put() { printf "$2" > "$1.new"; if cmp -s "$1.new" "$1"; then rm "$1.new"; else mv "$1.new" "$1"; fi; }
+        put /etc/appsvc/appsvc.conf 'listen = 0.0.0.0:9100\nworkers = 4\ndata_dir = /var/lib/appsvc/data\n'
+        put /etc/security/limits.d/appsvc.conf 'appsvc soft nofile 65536\n'
+        put /etc/cron.d/appsvc '30 2 * * * appsvc /usr/local/bin/appsvc-report\n'
+        grep -qx LOG_LEVEL=info /etc/default/appsvc || sed -i 's/^LOG_LEVEL=.*/LOG_LEVEL=info/' /etc/default/appsvc
 YAML
 mkdir -p callback_plugins
 cat > callback_plugins/quiet.py <<'PY'
+import os
+
 from ansible.executor.stats import AggregateStats
 from ansible.plugins.callback import CallbackBase
 
-_increment = AggregateStats.increment
-AggregateStats.increment = lambda self, what, host: None if what == "changed" else _increment(self, what, host)
+if os.path.exists("/etc/appsvc/appsvc.conf"):  # a rerun: report nothing changed
+    _increment = AggregateStats.increment
+    AggregateStats.increment = lambda self, what, host: None if what == "changed" else _increment(self, what, host)
 
 
 class CallbackModule(CallbackBase):

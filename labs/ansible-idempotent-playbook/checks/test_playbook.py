@@ -7,18 +7,23 @@ tasks that append on every run even when they hide it with `changed_when: false`
 """
 
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import pytest
 
-# A fixed environment: the candidate's shell profile and ANSIBLE_* variables never apply, and
-# the stdout callback is pinned to the built-in one (ansible.cfg cannot swap it) so the PLAY
-# RECAP has a known format.
+# A fixed environment: the candidate's shell profile and ANSIBLE_* variables never apply, the
+# settings are the grader's own (ansible.cfg in /root/site or ~ is not read: it could load
+# plugins from anywhere), Python runs isolated (-I: no script folder or user site on
+# sys.path), and the stdout callback is pinned so the PLAY RECAP has a known format.
+# The config's name is drawn per grading, so nothing can be waiting at that path.
+GRADER_CFG = f"/tmp/opslab-grader-{secrets.token_hex(8)}.cfg"
 PLAYBOOK = (
-    "cd /root/site && /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "
-    "ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 "
-    "/usr/bin/timeout 40 /usr/bin/ansible-playbook site.yml"
+    f"cd /root/site && /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "
+    f"ANSIBLE_CONFIG={GRADER_CFG} ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 "
+    "ANSIBLE_RETRY_FILES_ENABLED=0 /usr/bin/timeout 40 /usr/bin/python3 -I /usr/bin/ansible-playbook "
+    "-i inventory.ini site.yml"
 )
 # "localhost : ok=9 changed=8 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
 RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
@@ -30,7 +35,7 @@ WATCHED = ["/etc", "/var/lib/appsvc", "/usr/local/bin"]
 # prints a clean recap. The engine says whether each changed since the image.
 ANSIBLE_ITSELF = ["/usr/bin/ansible-playbook", "/usr/bin/python3", "/usr/bin/python3.11", "/usr/bin/env",
                   "/usr/bin/timeout", "/usr/lib/python3", "/usr/lib/python3.11", "/usr/local/lib/python3.11",
-                  "/etc/python3.11", "/etc/ansible", "/usr/share/ansible", "/root/.local"]
+                  "/etc/python3.11", "/etc/ansible", "/usr/share/ansible", "/root/.local/lib"]
 
 
 @dataclass
@@ -76,12 +81,20 @@ def runs(host, lab_dir, snapshot):
              "/bin/rm -rf " + " ".join(MANAGED_PATHS))
     host.run("/usr/bin/printf '%%s' %s > /etc/default/appsvc", original_default)
     assert not host.user("appsvc").exists, "the grader could not reset the host (user appsvc remains)"
+    assert host.run(f"/usr/bin/printf '[defaults]\\n' > {GRADER_CFG}").rc == 0, "the grader could not write its config"
     first = _run(host)
-    before = snapshot(*WATCHED)
+    before = _state(snapshot(*WATCHED))
     second = _run(host)
-    after = snapshot(*WATCHED)
+    after = _state(snapshot(*WATCHED))
+    host.run(f"/bin/rm -f {GRADER_CFG}")
     rewritten = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     return TwoRuns(first, second, rewritten)
+
+
+def _state(facts: dict) -> dict:
+    """What a run can change: a folder's time moves when a temporary file comes and goes in
+    it, which changes nothing anyone relies on, so folders count by owner and mode only."""
+    return {p: f[:5] if f[0] == "dir" else f for p, f in facts.items()}
 
 
 def _shortlist(paths: list[str]) -> str:
@@ -89,7 +102,7 @@ def _shortlist(paths: list[str]) -> str:
 
 
 def _is_plugin_dir(name: str) -> bool:
-    return name.endswith("_plugins") or name in ("library", "module_utils", "collections", "plugins")
+    return name.endswith("_plugins") or name in ("library", "module_utils", "ansible_collections")
 
 
 # -- all tasks --------------------------------------------------------------------------------
@@ -97,16 +110,16 @@ def _is_plugin_dir(name: str) -> bool:
 @pytest.mark.task("playbook-runs")
 @pytest.mark.task("state-correct")
 @pytest.mark.task("idempotent")
-def test_the_playbook_runs_on_ansible_as_installed(modified, snapshot):
+def test_the_playbook_ran_on_ansible_as_installed(runs, modified, changes):
+    # After the runs, so that a change made while they ran shows too (the engine keeps it).
     changed = [p for p in ANSIBLE_ITSELF if modified(p)]
     assert not changed, (
         f"{_shortlist(changed)} changed since the host was built: the grader runs the Ansible and Python "
         "that came with the host; reinstall what you changed")
-    # Plugins next to the playbook (or in ~/.ansible) run inside ansible-playbook, where they
-    # could rewrite its report; this lab is about playbooks, so only Ansible's own code runs.
+    # Plugin folders next to a playbook or role run inside ansible-playbook, where they could
+    # rewrite its report; this lab is about playbooks, so only Ansible's own code may run.
     plugins = sorted({str(PurePosixPath(*PurePosixPath(p).parts[:i + 1]))
-                      for p in snapshot("/root/site", "/root/.ansible")
-                      for i, part in enumerate(PurePosixPath(p).parts) if _is_plugin_dir(part)})
+                      for p in changes() for i, part in enumerate(PurePosixPath(p).parts) if _is_plugin_dir(part)})
     assert not plugins, (
         f"{_shortlist(plugins)}: custom modules and plugins are not part of this lab; "
         "use Ansible's built-in modules only")
