@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import os
+import shlex
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ import docker
 from testinfra.backend import BACKENDS, base
 from testinfra.modules.systeminfo import SystemInfo
 
-# Checks judge with a fixed environment: the candidate's shell profile never applies.
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-       "HOME": "/root"}
+# Checks judge with a fixed environment: the candidate's shell profile never applies, and
+# nothing they add under /usr/local can stand in for a system tool testinfra looks up.
+ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+# A check's command may name tools from these folders by absolute path; each must be as the
+# image has it, or the check fails saying so (a candidate could forge any answer otherwise).
+SYSTEM_BIN = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/")
 
 
 @functools.cache
@@ -43,6 +47,10 @@ class DockerApiBackend(base.BaseBackend):
 
     def run(self, command: str, *args: str, **kwargs: Any) -> base.CommandResult:
         cmd = self.get_command(command, *args)
+        forged = self.forged_tools(cmd)
+        if forged:
+            raise AssertionError(f"the grader cannot trust {forged[0]} on this host: it changed since the host "
+                                 "was built; reinstall it")
         api = _client().api
         ex = api.exec_create(self.container, ["/bin/sh", "-c", cmd], environment=ENV, user="root",
                              workdir="/")
@@ -69,6 +77,17 @@ class DockerApiBackend(base.BaseBackend):
             if not os.path.lexists(node):
                 return False
         return True
+
+    def forged_tools(self, cmd: str) -> list[str]:
+        """System tools named in `cmd` that changed since the image (microseconds each)."""
+        try:
+            words = list(shlex.shlex(cmd, posix=True, punctuation_chars=True))
+        except ValueError:  # unbalanced quotes: the shell will refuse it anyway
+            return []
+        # /bin is a link to /usr/bin on a merged-/usr system: a tool replaced under either name
+        # is written under /usr in the container's layer.
+        return [w for w in dict.fromkeys(words) if w.startswith(SYSTEM_BIN)
+                and (self.is_changed(w) or (not w.startswith("/usr/") and self.is_changed("/usr" + w)))]
 
     def changed_paths(self) -> list[str]:
         """Every path added, changed or deleted since the image, per the engine (the upper

@@ -173,6 +173,30 @@ def test_a_replaced_shell_is_not_graded(greeting_lab_dir, started):
     assert report.task("greeting-present").feedback.startswith("the grader cannot trust host box: /usr/bin/dash")
 
 
+def test_a_forged_tool_fails_the_check_that_calls_it(greeting_lab_dir, started):
+    (greeting_lab_dir / "checks" / "test_tool.py").write_text(
+        'import pytest\n\n@pytest.mark.task("greeting-present")\n'
+        'def test_greeting_read_with_cat(host):\n'
+        '    out = host.run("/bin/cat %s", "/srv/greeting.txt").stdout\n'
+        '    assert out.strip() == "hello", "cat does not read hello"\n\n'
+        '@pytest.mark.task("greeting-private")\n'
+        'def test_greeting_owner_by_name(host):\n'
+        '    assert host.file("/srv/greeting.txt").user == "root", "not root\'s"\n')
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    assert grade(lab, sb.target()).full_marks
+    # a `cat` that always says hello, and a `stat` under /usr/local that would shadow the real
+    # one on a usual PATH: the first check must refuse, the second never runs the fake
+    sb.exec("box", ["sh", "-c", "printf 'bye\\n' > /srv/greeting.txt; "
+                    "printf '#!/bin/sh\\necho hello\\n' > /usr/bin/cat; "
+                    "printf '#!/bin/sh\\necho nobody\\n' > /usr/local/bin/stat; chmod +x /usr/local/bin/stat"])
+    report = grade(lab, sb.target())
+    assert report.task("greeting-present").feedback == (
+        "the grader cannot trust /bin/cat on this host: it changed since the host was built; reinstall it")
+    assert report.task("greeting-private").passed
+
+
 def test_modified_tells_what_changed_since_the_image(greeting_lab_dir, started):
     (greeting_lab_dir / "checks" / "test_modified.py").write_text(
         'import pytest\n\n@pytest.mark.task("greeting-present")\n'
