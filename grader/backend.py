@@ -9,11 +9,14 @@ candidate could replace.
 
 from __future__ import annotations
 
+import filecmp
 import functools
 import hashlib
 import io
 import os
+import re
 import shlex
+import stat
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -25,9 +28,11 @@ from testinfra.modules.systeminfo import SystemInfo
 # Checks judge with a fixed environment: the candidate's shell profile never applies, and
 # nothing they add under /usr/local can stand in for a system tool testinfra looks up.
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
-# A check's command may name tools from these folders by absolute path; each must be as the
-# image has it, or the check fails saying so (a candidate could forge any answer otherwise).
-SYSTEM_BIN = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/")
+# The tools a check's command runs must be as the image has them, or the check fails saying
+# so (a candidate could forge any answer otherwise): every absolute path in a `bin`/`sbin`
+# folder outside /usr/local (lab territory: setup installs there), and every bare word as
+# it would be found on PATH (testinfra's modules call `cat`, `stat`, `id`, `ps` by name).
+BARE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 
 
 @functools.cache
@@ -40,6 +45,7 @@ class DockerApiBackend(base.BaseBackend):
 
     def __init__(self, name: str, *args: Any, **kwargs: Any):
         self.container = name
+        self._runs, self._diff_cache = 0, None
         super().__init__(name, *args, **kwargs)
 
     def get_encoding(self) -> str:
@@ -50,12 +56,13 @@ class DockerApiBackend(base.BaseBackend):
         forged = self.forged_tools(cmd)
         if forged:
             raise AssertionError(f"the grader cannot trust {forged[0]} on this host: it changed since the host "
-                                 "was built; reinstall it")
+                                 "was built; put back the original to be graded")
         api = _client().api
         ex = api.exec_create(self.container, ["/bin/sh", "-c", cmd], environment=ENV, user="root",
                              workdir="/")
         out, err = api.exec_start(ex["Id"], demux=True)
         rc = api.exec_inspect(ex["Id"])["ExitCode"]
+        self._runs += 1
         return self.result(rc if rc is not None else -1, self.encode(cmd), out or b"", err or b"")
 
     def is_changed(self, path: str) -> bool:
@@ -68,33 +75,64 @@ class DockerApiBackend(base.BaseBackend):
         """
         upper = self._upper
         if upper is None:
-            return path in self._diff
+            return path in self._diff_since_last_run()
         node = upper
-        for part in Path(path).relative_to("/").parts:
+        rel = Path(path).relative_to("/")
+        for part in rel.parts:
             node = node / part
             if node.is_symlink():
                 return True  # the candidate swapped a folder for a link: changed, and never followed
             if not os.path.lexists(node):
                 return False
-        return True
+        return not self._same_as_image(node, rel)
+
+    def _same_as_image(self, node: Path, rel: Path) -> bool:
+        """A file copied up but equal to the image's (touched, or put back byte for byte,
+        with its mode and owner) is not a change; anything else in the upper layer is."""
+        st = node.lstat()
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        for lower in self._lowers:
+            if any((lower / Path(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts))):
+                return False  # a link in the image where the upper layer has a folder: changed
+            orig = lower / rel
+            if os.path.lexists(orig):
+                o = orig.lstat()
+                return (stat.S_ISREG(o.st_mode) and (o.st_mode, o.st_uid, o.st_gid, o.st_size)
+                        == (st.st_mode, st.st_uid, st.st_gid, st.st_size) and filecmp.cmp(orig, node, shallow=False))
+        return False
+
+    @functools.cached_property
+    def _lowers(self) -> list[Path]:
+        data = (_client().api.inspect_container(self.container).get("GraphDriver") or {}).get("Data") or {}
+        return [Path(p) for p in (data.get("LowerDir") or "").split(":") if p]
 
     def forged_tools(self, cmd: str) -> list[str]:
-        """System tools named in `cmd` that changed since the image (microseconds each)."""
+        """Tools `cmd` would run that changed since the image (microseconds each)."""
         try:
             words = list(shlex.shlex(cmd, posix=True, punctuation_chars=True))
         except ValueError:  # unbalanced quotes: the shell will refuse it anyway
             return []
-        # /bin is a link to /usr/bin on a merged-/usr system: a tool replaced under either name
-        # is written under /usr in the container's layer.
-        return [w for w in dict.fromkeys(words) if w.startswith(SYSTEM_BIN)
-                and (self.is_changed(w) or (not w.startswith("/usr/") and self.is_changed("/usr" + w)))]
+        forged = []
+        for w in dict.fromkeys(words):
+            if w.startswith("/") and not w.startswith("/usr/local/") and {"bin", "sbin"} & set(Path(w).parent.parts):
+                candidates = [w]
+            elif BARE_WORD.match(w):
+                candidates = [f"{d}/{w}" for d in ENV["PATH"].split(":")]
+            else:
+                continue
+            # /bin is a link to /usr/bin on a merged-/usr system: a tool replaced under either
+            # name is written under /usr in the container's layer.
+            candidates += ["/usr" + c for c in candidates if not c.startswith("/usr/")]
+            forged += [w] if any(self.is_changed(c) for c in candidates) else []
+        return forged
 
     def changed_paths(self) -> list[str]:
         """Every path added, changed or deleted since the image, per the engine (the upper
         layer's contents; the engine's diff API elsewhere)."""
         upper = self._upper
         if upper is None:
-            return sorted(self._diff)
+            return sorted(self._diff_since_last_run())
         found = []
         for root, dirs, files in os.walk(upper):  # symlinks are listed, never followed
             base = "/" + os.path.relpath(root, upper).removeprefix(".").lstrip("/")
@@ -109,9 +147,11 @@ class DockerApiBackend(base.BaseBackend):
             return Path(upper)
         return None
 
-    @functools.cached_property
-    def _diff(self) -> set[str]:
-        return {c["Path"] for c in (_client().api.diff(self.container) or [])}
+    def _diff_since_last_run(self) -> set[str]:
+        """The engine's diff, fetched again only when a command ran since the last fetch."""
+        if self._diff_cache is None or self._diff_cache[0] < self._runs:
+            self._diff_cache = (self._runs, {c["Path"] for c in (_client().api.diff(self.container) or [])})
+        return self._diff_cache[1]
 
     def copy_out(self, src: str, dest: Path, limit: int | None = None) -> Path:
         """Copy a file or folder out of the container through the engine into `dest`."""
@@ -140,7 +180,10 @@ TRUSTED_PATHS = {
     "/etc/ld.so.conf", "/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2",
     "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/libc.so.6",
 }
-TRUSTED_PREFIXES = ("/etc/ld.so.conf.d/",)
+# The merged-/usr links (a folder or another link in their place reroutes every tool) and the
+# shared libraries every tool loads.
+TRUSTED_PATHS |= {"/bin", "/sbin", "/lib", "/lib64"}
+TRUSTED_PREFIXES = ("/etc/ld.so.conf.d/", "/usr/lib/x86_64-linux-gnu/")
 
 
 def tampered(backend: DockerApiBackend) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 
 import pytest
@@ -186,15 +187,23 @@ def test_a_forged_tool_fails_the_check_that_calls_it(greeting_lab_dir, started):
     sb = started(lab)
     run_script(sb, lab, lab.path / "solution.sh")
     assert grade(lab, sb.target()).full_marks
-    # a `cat` that always says hello, and a `stat` under /usr/local that would shadow the real
-    # one on a usual PATH: the first check must refuse, the second never runs the fake
-    sb.exec("box", ["sh", "-c", "printf 'bye\\n' > /srv/greeting.txt; "
-                    "printf '#!/bin/sh\\necho hello\\n' > /usr/bin/cat; "
+    # a `cat` that always says hello: the check naming it refuses (and so does every check that
+    # reads a file through testinfra, which uses cat too)
+    sb.exec("box", ["sh", "-c", "cp -p /usr/bin/cat /root/cat.orig; printf 'bye\\n' > /srv/greeting.txt; "
+                    "printf '#!/bin/sh\\necho hello\\n' > /usr/bin/cat"])
+    report = grade(lab, sb.target())
+    assert re.fullmatch(r"the grader cannot trust (/bin/)?cat on this host: it changed since the host was "
+                        r"built; put back the original to be graded", report.task("greeting-present").feedback)
+    # put back byte for byte, it is trusted again; a fake `stat` under /usr/local is never on the
+    # grader's PATH, but one in /usr/sbin (first on it) is refused
+    sb.exec("box", ["sh", "-c", "cp /root/cat.orig /usr/bin/cat; "
                     "printf '#!/bin/sh\\necho nobody\\n' > /usr/local/bin/stat; chmod +x /usr/local/bin/stat"])
     report = grade(lab, sb.target())
-    assert report.task("greeting-present").feedback == (
-        "the grader cannot trust /bin/cat on this host: it changed since the host was built; reinstall it")
+    assert report.task("greeting-present").feedback == "/srv/greeting.txt does not say hello yet"
     assert report.task("greeting-private").passed
+    sb.exec("box", ["sh", "-c", "cp -p /usr/local/bin/stat /usr/sbin/stat"])
+    report = grade(lab, sb.target())
+    assert report.task("greeting-private").feedback.startswith("the grader cannot trust stat on this host")
 
 
 def test_modified_tells_what_changed_since_the_image(greeting_lab_dir, started):
@@ -218,7 +227,7 @@ def test_changed_paths_agree_with_the_engines_diff(greeting_lab_dir, started):
                     "mv /usr/lib/os-release /usr/lib/os-release.old; ln -s /etc /usr/lib/os-release"])
     backend = DockerApiBackend(sb.container_name("box"))
     assert backend._upper is not None  # this engine runs overlay2 on this machine: the fast path
-    diff = backend._diff
+    diff = backend._diff_since_last_run()
     for path in ("/usr/bin/tac", "/usr/bin/yes", "/usr/bin/head", "/usr/lib/os-release", "/usr/bin/cat",
                  "/usr/bin/dash", "/etc/hostname", "/srv/greeting.txt", "/nope/nothing"):
         assert backend.is_changed(path) == (path in diff), path
