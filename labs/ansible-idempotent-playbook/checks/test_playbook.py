@@ -13,17 +13,24 @@ from pathlib import PurePosixPath
 
 import pytest
 
-# A fixed environment: the candidate's shell profile and ANSIBLE_* variables never apply, the
-# settings are the grader's own (ansible.cfg in /root/site or ~ is not read: it could load
-# plugins from anywhere), Python runs isolated (-I: no script folder or user site on
-# sys.path), and the stdout callback is pinned so the PLAY RECAP has a known format.
-# The config's name is drawn per grading, so nothing can be waiting at that path.
-GRADER_CFG = f"/tmp/opslab-grader-{secrets.token_hex(8)}.cfg"
+# A fixed environment: the candidate's shell profile and ANSIBLE_* variables never apply; the
+# settings are the grader's own (ansible.cfg in /root/site or ~ is not read), every plugin
+# path points nowhere (environment variables outrank any config a playbook could write),
+# the connection and interpreters are pinned by extra vars (the strongest precedence), Python
+# runs isolated (-I: no script folder or user site on sys.path), and the stdout callback is
+# the built-in one so the PLAY RECAP has a known format.
+GRADER_CFG = f"/tmp/opslab-grader-{secrets.token_hex(8)}.cfg"  # drawn per grading: nothing waits there
+NO_PLUGINS = "/nonexistent/opslab-no-plugins"
+PLUGIN_PATHS = " ".join(f"ANSIBLE_{kind}={NO_PLUGINS}" for kind in (
+    "ACTION_PLUGINS", "BECOME_PLUGINS", "CACHE_PLUGINS", "CALLBACK_PLUGINS", "CLICONF_PLUGINS", "CONNECTION_PLUGINS",
+    "FILTER_PLUGINS", "HTTPAPI_PLUGINS", "INVENTORY_PLUGINS", "LOOKUP_PLUGINS", "NETCONF_PLUGINS", "STRATEGY_PLUGINS",
+    "TERMINAL_PLUGINS", "TEST_PLUGINS", "VARS_PLUGINS", "LIBRARY", "MODULE_UTILS", "COLLECTIONS_PATH", "ROLES_PATH"))
 PLAYBOOK = (
     f"cd /root/site && /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "
-    f"ANSIBLE_CONFIG={GRADER_CFG} ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 "
-    "ANSIBLE_RETRY_FILES_ENABLED=0 /usr/bin/timeout 40 /usr/bin/python3 -I /usr/bin/ansible-playbook "
-    "-i inventory.ini site.yml"
+    f"ANSIBLE_CONFIG={GRADER_CFG} {PLUGIN_PATHS} ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default "
+    "ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 /usr/bin/timeout 40 /usr/bin/python3 -I /usr/bin/ansible-playbook "
+    "-i inventory.ini -e ansible_connection=local -e ansible_python_interpreter=/usr/bin/python3 "
+    "-e ansible_shell_executable=/bin/sh site.yml"
 )
 # "localhost : ok=9 changed=8 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
 RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
@@ -35,7 +42,7 @@ WATCHED = ["/etc", "/var/lib/appsvc", "/usr/local/bin"]
 # prints a clean recap. The engine says whether each changed since the image.
 ANSIBLE_ITSELF = ["/usr/bin/ansible-playbook", "/usr/bin/python3", "/usr/bin/python3.11", "/usr/bin/env",
                   "/usr/bin/timeout", "/usr/lib/python3", "/usr/lib/python3.11", "/usr/local/lib/python3.11",
-                  "/etc/python3.11", "/etc/ansible", "/usr/share/ansible", "/root/.local/lib"]
+                  "/etc/python3.11", "/usr/share/ansible", "/root/.local/lib"]
 
 
 @dataclass
@@ -43,6 +50,8 @@ class TwoRuns:
     first: "Run"
     second: "Run"
     rewritten: list  # paths the second run added, changed or removed, per the engine
+    links: list  # managed paths that are symbolic links (a rewrite behind one would not show)
+    seen_between: list  # what changed since the image, read between the two runs
 
 
 @dataclass
@@ -74,7 +83,7 @@ def _run(host) -> Run:
 
 
 @pytest.fixture(scope="module")
-def runs(host, lab_dir, snapshot):
+def runs(host, lab_dir, snapshot, changes):
     """Reset what the playbook manages, then run it twice in a row."""
     original_default = (lab_dir / "files" / "appsvc.default").read_text()
     host.run("/usr/sbin/userdel -f appsvc; /usr/sbin/groupdel appsvc; /usr/sbin/groupdel metrics; "
@@ -83,12 +92,22 @@ def runs(host, lab_dir, snapshot):
     assert not host.user("appsvc").exists, "the grader could not reset the host (user appsvc remains)"
     assert host.run(f"/usr/bin/printf '[defaults]\\n' > {GRADER_CFG}").rc == 0, "the grader could not write its config"
     first = _run(host)
-    before = _state(snapshot(*WATCHED))
+    seen_between = changes()
+    # A file of the grader's in each managed folder: a run that deletes and recreates the
+    # folder (even when it reports nothing) takes it away, and the snapshots show that.
+    marker = f".opslab-{secrets.token_hex(6)}"
+    host.run("for d in /var/lib/appsvc /var/lib/appsvc/data /etc/appsvc; do "
+             "[ -d $d ] && [ ! -L $d ] && /usr/bin/touch $d/%s; done", marker)
+    before = snapshot(*WATCHED)
     second = _run(host)
-    after = _state(snapshot(*WATCHED))
-    host.run(f"/bin/rm -f {GRADER_CFG}")
-    rewritten = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
-    return TwoRuns(first, second, rewritten)
+    after = snapshot(*WATCHED)
+    host.run(f"/bin/rm -f {GRADER_CFG} /var/lib/appsvc/{marker} /var/lib/appsvc/data/{marker} /etc/appsvc/{marker}")
+    links = sorted(p for p, f in {**before, **after}.items()
+                   if f[0] == "link" and any(p == m or p.startswith(m + "/") for m in MANAGED_PATHS))
+    before, after = _state(before), _state(after)
+    rewritten = sorted({p.replace(f"/{marker}", " (deleted and made again)")
+                        for p in before.keys() | after.keys() if before.get(p) != after.get(p)})
+    return TwoRuns(first, second, rewritten, links, seen_between)
 
 
 def _state(facts: dict) -> dict:
@@ -101,8 +120,10 @@ def _shortlist(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
-def _is_plugin_dir(name: str) -> bool:
-    return name.endswith("_plugins") or name in ("library", "module_utils", "ansible_collections")
+def _is_plugin(name: str) -> bool:
+    """Folders Ansible loads code from, and files Python runs at start-up."""
+    return (name.endswith("_plugins") or name in ("library", "module_utils", "ansible_collections", "plugins")
+            or name in ("sitecustomize.py", "usercustomize.py") or name.endswith(".pth"))
 
 
 # -- all tasks --------------------------------------------------------------------------------
@@ -119,7 +140,8 @@ def test_the_playbook_ran_on_ansible_as_installed(runs, modified, changes):
     # Plugin folders next to a playbook or role run inside ansible-playbook, where they could
     # rewrite its report; this lab is about playbooks, so only Ansible's own code may run.
     plugins = sorted({str(PurePosixPath(*PurePosixPath(p).parts[:i + 1]))
-                      for p in changes() for i, part in enumerate(PurePosixPath(p).parts) if _is_plugin_dir(part)})
+                      for p in runs.seen_between + changes()
+                      for i, part in enumerate(PurePosixPath(p).parts) if _is_plugin(part)})
     assert not plugins, (
         f"{_shortlist(plugins)}: custom modules and plugins are not part of this lab; "
         "use Ansible's built-in modules only")
@@ -220,6 +242,8 @@ def test_second_run_changes_nothing(runs):
 @pytest.mark.task("idempotent")
 def test_second_run_leaves_the_host_as_the_first_left_it(runs):
     assert runs.first.clean and runs.second.clean, "the playbook has to run cleanly twice in a row"
+    assert not runs.links, (
+        f"{_shortlist(runs.links)} is a symbolic link: keep what the playbook manages as real files and folders")
     assert not runs.rewritten, (
         f"a second run in a row still rewrites {_shortlist(runs.rewritten)}: whatever it reports, "
         "a task acts on the host again instead of checking the state first")

@@ -55,6 +55,11 @@ def test_company_site_is_in_the_loaded_configuration(host):
 @pytest.mark.task("site-served")
 def test_nginx_is_listening_on_port_80(host):
     assert host.socket("tcp://0.0.0.0:80").is_listening, "nothing is listening on port 80: is nginx running?"
+    # Any server could answer on port 80: the kernel says which program holds the socket.
+    owners = set(re.findall(r"pid=(\d+)", host.run("/usr/bin/ss -Hltnp 'sport = :80'").stdout))
+    programs = {host.run("/usr/bin/readlink /proc/%s/exe", pid).stdout.strip() for pid in owners}
+    assert programs == {"/usr/sbin/nginx"}, (
+        f"port 80 is held by {', '.join(sorted(programs - {'/usr/sbin/nginx'})) or 'something else'}, not nginx")
 
 
 @pytest.mark.task("site-served")
