@@ -11,7 +11,8 @@ from celery.signals import worker_ready
 log = logging.getLogger(__name__)
 
 SESSIONS_QUEUE = "sessions"   # provision, expire, sweep
-GRADE_QUEUE = "grade"         # Check, and finish (the final grade after Stop or time-up)
+GRADE_QUEUE = "grade"         # Check
+FINAL_QUEUE = "final"         # finish: the final grade after Stop or time-up, then clean-up
 
 
 @worker_ready.connect
@@ -48,10 +49,11 @@ def celery_init_app(app) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         broker_connection_retry_on_startup=True,
         task_always_eager=app.config.get("CELERY_ALWAYS_EAGER", False),
-        # Gradings run on their own queue and worker so that a burst of sandbox starts
-        # (seconds each) never queues in front of a score a candidate is waiting for.
+        # Gradings run on queues and workers of their own so that a burst of sandbox starts
+        # (seconds each) never queues in front of a score a candidate is waiting for, and a
+        # cohort whose time runs out together does not hold up everyone else's Checks.
         task_default_queue=SESSIONS_QUEUE,
-        task_routes={"webapp.tasks.grade": {"queue": GRADE_QUEUE}, "webapp.tasks.finish": {"queue": GRADE_QUEUE}},
+        task_routes={"webapp.tasks.grade": {"queue": GRADE_QUEUE}, "webapp.tasks.finish": {"queue": FINAL_QUEUE}},
         beat_schedule={"sweep": {"task": "webapp.tasks.sweep", "schedule": 30.0}},
         imports=("webapp.tasks",),
     )

@@ -267,8 +267,9 @@ def sandbox_list() -> None:
 
 
 def _platform_keeps() -> frozenset[str]:
-    """The sessions the web platform still needs, when its database exists; none otherwise."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    """The sessions the web platform still needs. No platform database here: none. One that
+    is configured but cannot be read: stop, rather than remove what may still be owed a grade."""
+    from sqlalchemy.exc import SQLAlchemyError
 
     from webapp import create_app, services
     from webapp.config import database_url
@@ -281,19 +282,23 @@ def _platform_keeps() -> frozenset[str]:
         app = create_app()
         with session_scope(app) as s:
             return services.sandboxes_to_keep(s)
-    except (OperationalError, ProgrammingError):  # no platform database (yet): the engine alone decides
-        return frozenset()
+    except SQLAlchemyError as e:
+        err(f"error: cannot read the platform's database ({url.split('@')[-1]}: {str(e).splitlines()[0]}) to see "
+            "which sandboxes still owe a final grade; fix OPSLAB_DATABASE_URL (or run `opslab db upgrade`), or "
+            "pass --engine-only to decide by the engine's labels alone")
+        sys.exit(1)
 
 
 @sandbox.command("reap")
+@click.option("--engine-only", is_flag=True, help="Do not ask the web platform's database what it still needs.")
 @handle_errors
-def sandbox_reap() -> None:
+def sandbox_reap(engine_only: bool) -> None:
     """Remove expired and orphaned sandboxes, and any that filled its disk (sandboxes the web
     platform's database still needs for a final grade stay)."""
     from infra.watchdog import enforce_disk_limit
 
     prov = provider()
-    removed = prov.reap(keep=_platform_keeps())
+    removed = prov.reap(keep=frozenset() if engine_only else _platform_keeps())
     over = enforce_disk_limit(prov)
     for s in removed:
         err(f"removed {s} (expired or orphaned)")
@@ -309,7 +314,8 @@ def sandbox_reap() -> None:
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=8, show_default=True,
               help="Threads for sandbox starts and expiry (sessions queue).")
-@click.option("--graders", default=4, show_default=True, help="Threads for Checks and final grades (grade queue).")
+@click.option("--graders", default=4, show_default=True,
+              help="Threads for Checks (grade queue; final grades have 2 of their own).")
 def platform(host: str, port: int, workers: int, graders: int) -> None:
     """Run everything: Redis, migrations, web server, Celery workers and beat (Ctrl-C stops)."""
     from webapp.launcher import run_platform

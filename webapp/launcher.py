@@ -1,5 +1,5 @@
-"""`opslab platform` (what `make run` starts): Redis, the database, web server, two Celery
-workers (sandbox lifecycle; gradings) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
+"""`opslab platform` (what `make run` starts): Redis, the database, web server, three Celery
+workers (sandbox lifecycle; Checks; final grades) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -66,18 +66,20 @@ def ensure_admin(app) -> tuple[str, str] | None:
         return email, password
 
 
-def worker_commands(py: str, session_threads: int, grade_threads: int = 4,
+def worker_commands(py: str, session_threads: int, grade_threads: int = 4, final_threads: int = 2,
                     extra: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """The Celery workers: one for sandbox lifecycle work (provision, expire, sweep) and one
-    for gradings (Check, and finish: the final grade), which never wait behind sandbox starts."""
-    from webapp.celery_app import GRADE_QUEUE, SESSIONS_QUEUE
+    """The Celery workers: sandbox lifecycle work (provision, expire, sweep), Checks, and final
+    grades, each on its own queue, so no grading waits behind sandbox starts and a wave of
+    final grades does not hold up Checks."""
+    from webapp.celery_app import FINAL_QUEUE, GRADE_QUEUE, SESSIONS_QUEUE
 
     def worker(name: str, queue: str, threads: int) -> list[str]:
         return [py, "-m", "celery", "-A", "webapp.worker", "worker", "--pool", "threads",
                 "--concurrency", str(threads), "-Q", queue, "-n", f"{name}@%h", "--loglevel", "INFO", *extra]
 
     return {"worker": worker("sessions", SESSIONS_QUEUE, session_threads),
-            "grader": worker("grade", GRADE_QUEUE, grade_threads)}
+            "grader": worker("grade", GRADE_QUEUE, grade_threads),
+            "finisher": worker("final", FINAL_QUEUE, final_threads)}
 
 
 def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, graders: int = 4) -> int:

@@ -12,7 +12,7 @@ import os
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from grader.errors import LabError, LabNotFound
 from grader.lab import SLUG, Lab, find_lab_cached
@@ -136,23 +136,47 @@ def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
 LOST_CHECK_AFTER = timedelta(minutes=10)  # far past any lab's check budget
 
 
+class GradeInFlight(Exception):
+    """A Check is still grading this sandbox; the final grade waits for it (tasks retry)."""
+
+
+def _lost(g: Grade, now: datetime) -> bool:
+    """Not done, and neither claimed nor finished by a worker within LOST_CHECK_AFTER."""
+    since = aware(g.started_at or g.created_at)
+    return g.done_at is None and since < now - LOST_CHECK_AFTER
+
+
 def fail_lost_checks(s, grades=None) -> list[int]:
     """A Check whose task vanished (a worker lost for good, a queue nobody reads) would stay
     "running" and refuse every later Check; past LOST_CHECK_AFTER it ends with an error."""
     if grades is None:
         grades = s.scalars(select(Grade).where(Grade.done_at.is_(None), Grade.final.is_(False))).all()
-    cutoff = utcnow() - LOST_CHECK_AFTER
-    lost = [g for g in grades if not g.final and g.done_at is None and aware(g.created_at) < cutoff]
+    now = utcnow()
+    lost = [g for g in grades if not g.final and _lost(g, now)]
     for g in lost:
-        g.error, g.done_at = "this check was lost on the way; press Check again", utcnow()
+        g.error, g.done_at = "this check was lost on the way; press Check again", now
     if lost:
         s.commit()
     return [g.id for g in lost]
 
 
+def _claim(s, g: Grade) -> bool:
+    """Take the grading for this worker: one UPDATE, so two deliveries of the same task (or
+    two finish tasks) never grade the same sandbox at once. A claim older than
+    LOST_CHECK_AFTER is taken over: its worker is gone."""
+    now = utcnow()
+    claimed = s.execute(update(Grade).where(
+        Grade.id == g.id, Grade.done_at.is_(None),
+        or_(Grade.started_at.is_(None), Grade.started_at < now - LOST_CHECK_AFTER)).values(started_at=now)
+        .execution_options(synchronize_session=False))  # the database decides, then `g` is re-read
+    s.commit()
+    s.refresh(g)
+    return claimed.rowcount == 1
+
+
 def grade(s, grade_id: int) -> None:
     g = s.get(Grade, grade_id)
-    if g is None or g.done_at is not None:
+    if g is None or g.done_at is not None or not _claim(s, g):
         return
     ls = g.session
     try:
@@ -188,8 +212,14 @@ def finish(s, session_id: str) -> None:
     if ls is None:
         return
     if ls.state in (State.submitted, State.expired):
+        now = utcnow()
+        if any(not g.final and g.done_at is None and not _lost(g, now) for g in ls.grades):
+            raise GradeInFlight(session_id)  # two gradings at once would disturb each other's sandbox
         g = next((g for g in ls.grades if g.final), None) or request_grade(s, ls, final=True)
         grade(s, g.id)
+        s.refresh(g)
+        if g.done_at is None:
+            return  # another worker holds the final grade; it finishes the session
         ls.state = State.graded
         s.commit()
     if ls.state == State.graded:
@@ -223,13 +253,15 @@ FINAL_GRADE_GRACE = timedelta(hours=1)
 
 def sandboxes_to_keep(s) -> frozenset[str]:
     """Sessions whose sandbox the reaper must leave alone even past its label's expiry: ready
-    ones (the expiry task may be queued) and those stopped or expired within the last hour,
-    still owed their final grade. After that hour a finish that keeps failing lets go."""
+    ones until an hour past their deadline (the expiry task may be queued) and those stopped
+    or expired within the last hour, still owed their final grade. After that hour a finish
+    that keeps failing lets go."""
     cutoff = utcnow() - FINAL_GRADE_GRACE
     rows = s.scalars(select(LabSession).where(
         LabSession.state.in_((State.ready, State.submitted, State.expired)))).all()
     return frozenset(r.id for r in rows
-                     if r.state == State.ready or (r.ended_at and aware(r.ended_at) > cutoff))
+                     if (r.state == State.ready and r.deadline and aware(r.deadline) > cutoff)
+                     or (r.ended_at and aware(r.ended_at) > cutoff))
 
 
 def unfinished(s, older_than: int = 120) -> list[str]:

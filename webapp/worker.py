@@ -1,6 +1,6 @@
-"""Celery entry: `celery -A webapp.worker worker -Q sessions` (sandbox lifecycle),
-`celery -A webapp.worker worker -Q grade` (Checks and final grades), `celery -A webapp.worker
-beat`; `opslab platform` starts all three (webapp.launcher.worker_commands)."""
+"""Celery entry: `celery -A webapp.worker worker -Q sessions` (sandbox lifecycle), `-Q grade`
+(Checks), `-Q final` (final grades), and `celery -A webapp.worker beat`; `opslab platform`
+starts them all (webapp.launcher.worker_commands)."""
 
 from webapp import create_app
 

@@ -374,7 +374,7 @@ def main() -> int:
         runs = browser_runs(p.url, needle, api)
         print(f"  {ECHO} keystrokes on the terminal WebSocket", file=sys.stderr)
         echo = echo_bench(p.url, api, needle, host)
-        server_phases(p.var / "opslab.db", [p.var / f"{name}.log" for name in ("worker", "grader")], runs)
+        server_phases(p.var / "opslab.db", [p.var / f"{name}.log" for name in ("worker", "grader", "finisher")], runs)
 
     prompt = [r["prompt_s"] for r in runs]
     check = [r["check_s"] for r in runs]

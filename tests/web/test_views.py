@@ -244,11 +244,36 @@ def test_the_reaper_keeps_what_a_final_grade_still_needs(app, make_user):
     user = make_user()
     now = services.utcnow()
     ready = add_session(app, user.id, State.ready)
+    forgotten = add_session(app, user.id, State.ready)  # its expiry never ran, and beat is down
     stopped = add_session(app, user.id, State.submitted)
     long_stuck = add_session(app, user.id, State.expired)
     add_session(app, user.id, State.destroyed)
     with session_scope(app) as s:
+        s.get(LabSession, ready).deadline = now + timedelta(minutes=20)
+        s.get(LabSession, forgotten).deadline = now - timedelta(hours=2)
         s.get(LabSession, stopped).ended_at = now - timedelta(minutes=10)
         s.get(LabSession, long_stuck).ended_at = now - timedelta(hours=2)  # its finish keeps failing
         s.commit()
         assert services.sandboxes_to_keep(s) == {ready, stopped}
+
+
+def test_a_grade_is_claimed_once_and_the_final_grade_waits_for_a_check(app, make_user):
+    from datetime import timedelta
+
+    from webapp import services
+    from webapp.models import Grade
+
+    user = make_user()
+    sid = add_session(app, user.id, State.submitted)
+    with session_scope(app) as s:
+        check = Grade(session_id=sid)
+        s.add(check)
+        s.commit()
+        assert services._claim(s, check) and not services._claim(s, check)  # a second delivery does nothing
+        with pytest.raises(services.GradeInFlight):
+            services.finish(s, sid)  # the Check above is still grading this sandbox
+        check.done_at = services.utcnow()
+        stale = Grade(session_id=sid, final=True, started_at=services.utcnow() - timedelta(minutes=11))
+        s.add(stale)
+        s.commit()
+        assert services._claim(s, stale)  # its worker is long gone: taken over
