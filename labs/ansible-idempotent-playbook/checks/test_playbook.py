@@ -8,6 +8,7 @@ tasks that append on every run even when they hide it with `changed_when: false`
 
 import re
 import secrets
+import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -25,10 +26,25 @@ PLUGIN_PATHS = " ".join(f"ANSIBLE_{kind}={NO_PLUGINS}" for kind in (
     "ACTION_PLUGINS", "BECOME_PLUGINS", "CACHE_PLUGINS", "CALLBACK_PLUGINS", "CLICONF_PLUGINS", "CONNECTION_PLUGINS",
     "FILTER_PLUGINS", "HTTPAPI_PLUGINS", "INVENTORY_PLUGINS", "LOOKUP_PLUGINS", "NETCONF_PLUGINS", "STRATEGY_PLUGINS",
     "TERMINAL_PLUGINS", "TEST_PLUGINS", "VARS_PLUGINS", "LIBRARY", "MODULE_UTILS", "COLLECTIONS_PATH", "ROLES_PATH"))
+# ansible-playbook, with Jinja sandboxed: Ansible renders templates in its own process, where
+# `{{ lipsum.__globals__ ... }}` could reach Python and rewrite the recap; in Jinja's sandbox
+# such attribute access is refused, and playbooks that only template values run as before.
+SANDBOXED_ANSIBLE_PLAYBOOK = """
+import sys
+from jinja2.sandbox import SandboxedEnvironment
+import ansible.template as t
+class SandboxedAnsibleEnvironment(SandboxedEnvironment, t.AnsibleEnvironment): pass
+class SandboxedAnsibleNativeEnvironment(SandboxedEnvironment, t.AnsibleNativeEnvironment): pass
+t.AnsibleEnvironment, t.AnsibleNativeEnvironment = SandboxedAnsibleEnvironment, SandboxedAnsibleNativeEnvironment
+sys.argv[0] = "/usr/bin/ansible-playbook"
+from ansible.cli.playbook import main
+sys.exit(main())
+"""
 PLAYBOOK = (
     f"cd /root/site && /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "
     f"ANSIBLE_CONFIG={GRADER_CFG} {PLUGIN_PATHS} ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default "
-    "ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 /usr/bin/timeout 40 /usr/bin/python3 -I /usr/bin/ansible-playbook "
+    "ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 /usr/bin/timeout 40 "
+    f"/usr/bin/python3 -I -c {shlex.quote(SANDBOXED_ANSIBLE_PLAYBOOK)} "
     "-i inventory.ini -e ansible_connection=local -e ansible_python_interpreter=/usr/bin/python3 "
     "-e ansible_shell_executable=/bin/sh site.yml"
 )
