@@ -65,17 +65,19 @@ class DockerApiBackend(base.BaseBackend):
         self._runs += 1
         return self.result(rc if rc is not None else -1, self.encode(cmd), out or b"", err or b"")
 
-    def is_changed(self, path: str) -> bool:
+    def is_changed(self, path: str, fresh: bool = True) -> bool:
         """Was `path` added, changed or deleted since the image? Asked of the engine's storage,
         which a candidate cannot forge (unlike a checksum list inside the sandbox).
 
         On the engine's own machine with overlay2 this looks in the container's upper layer,
-        where a file appears exactly when it is written, deleted (a whiteout) or re-permissioned
-        (microseconds); otherwise it asks the engine's diff API (a few hundred ms, cached).
+        where a file appears when it is written, deleted (a whiteout) or re-permissioned, and
+        a file equal to the image's (mode, owner, bytes) is not a change (microseconds).
+        Otherwise it asks the engine's diff API (a few hundred ms): fetched again after a
+        command ran when `fresh`, else whatever was fetched last (the per-command tool check).
         """
         upper = self._upper
         if upper is None:
-            return path in self._diff_since_last_run()
+            return path in self._diff(fresh)
         node = upper
         rel = Path(path).relative_to("/")
         for part in rel.parts:
@@ -124,7 +126,7 @@ class DockerApiBackend(base.BaseBackend):
             # /bin is a link to /usr/bin on a merged-/usr system: a tool replaced under either
             # name is written under /usr in the container's layer.
             candidates += ["/usr" + c for c in candidates if not c.startswith("/usr/")]
-            forged += [w] if any(self.is_changed(c) for c in candidates) else []
+            forged += [w] if any(self.is_changed(c, fresh=False) for c in candidates) else []
         return forged
 
     def changed_paths(self) -> list[str]:
@@ -132,7 +134,7 @@ class DockerApiBackend(base.BaseBackend):
         layer's contents; the engine's diff API elsewhere)."""
         upper = self._upper
         if upper is None:
-            return sorted(self._diff_since_last_run())
+            return sorted(self._diff(fresh=True))
         found = []
         for root, dirs, files in os.walk(upper):  # symlinks are listed, never followed
             base = "/" + os.path.relpath(root, upper).removeprefix(".").lstrip("/")
@@ -147,9 +149,9 @@ class DockerApiBackend(base.BaseBackend):
             return Path(upper)
         return None
 
-    def _diff_since_last_run(self) -> set[str]:
-        """The engine's diff, fetched again only when a command ran since the last fetch."""
-        if self._diff_cache is None or self._diff_cache[0] < self._runs:
+    def _diff(self, fresh: bool) -> set[str]:
+        """The engine's diff: fetched once, then again only if `fresh` and a command ran since."""
+        if self._diff_cache is None or (fresh and self._diff_cache[0] < self._runs):
             self._diff_cache = (self._runs, {c["Path"] for c in (_client().api.diff(self.container) or [])})
         return self._diff_cache[1]
 
@@ -161,7 +163,6 @@ class DockerApiBackend(base.BaseBackend):
             raise FileNotFoundError(f"{src} does not exist in the sandbox") from None
         extract_archive(stream, dest, limit or COPY_LIMIT)
         return dest / Path(src.rstrip("/")).name
-
 
     def snapshot(self, src: str, limit: int | None = None) -> dict[str, tuple]:
         """What is at `src`, read through the engine: {path: (kind, mode, uid, gid, size,

@@ -69,7 +69,7 @@ def hosts(targets) -> dict:
 @pytest.fixture(scope="session")
 def host(hosts):
     """The first host of the lab."""
-    return next(iter(hosts.values()))
+    return _pick(hosts, None)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -81,12 +81,17 @@ def _trusted_shell(hosts):
                          "restore the system shell and loader")
 
 
+def _pick(hosts: dict, host: str | None):
+    """The host named by a check's `host=` argument, or the lab's first host."""
+    return hosts[host] if host else next(iter(hosts.values()))
+
+
 @pytest.fixture(scope="session")
 def modified(hosts):
     """modified(path, host=None) -> bool: was this file changed since the image (per the engine)?"""
 
     def check(path: str, host: str | None = None) -> bool:
-        return (hosts[host] if host else next(iter(hosts.values()))).backend.is_changed(path)
+        return _pick(hosts, host).backend.is_changed(path)
 
     return check
 
@@ -97,7 +102,7 @@ def changes(hosts):
     as the engine records it (a candidate cannot hide a file from it)."""
 
     def listing(host: str | None = None) -> list[str]:
-        return (hosts[host] if host else next(iter(hosts.values()))).backend.changed_paths()
+        return _pick(hosts, host).backend.changed_paths()
 
     return listing
 
@@ -112,9 +117,7 @@ def copy_out(hosts, tmp_path_factory):
     """copy_out(path, host=None) -> local Path: a copy made by the engine, not sandbox tools."""
 
     def copy(src: str, host: str | None = None) -> Path:
-        h = hosts[host] if host else next(iter(hosts.values()))
-        dest = tmp_path_factory.mktemp("copy")
-        return h.backend.copy_out(src, dest)
+        return _pick(hosts, host).backend.copy_out(src, tmp_path_factory.mktemp("copy"))
 
     return copy
 
@@ -126,10 +129,9 @@ def snapshot(hosts):
     compare two snapshots to see what changed in between."""
 
     def take(*paths: str, host: str | None = None) -> dict[str, tuple]:
-        h = hosts[host] if host else next(iter(hosts.values()))
-        facts = {}
+        backend, facts = _pick(hosts, host).backend, {}
         for p in paths:
-            facts.update(h.backend.snapshot(p))
+            facts.update(backend.snapshot(p))
         return facts
 
     return take

@@ -1,5 +1,6 @@
 """`opslab platform` (what `make run` starts): Redis, the database, web server, three Celery
-workers (sandbox lifecycle; Checks; final grades) and beat on one machine, with the embedded defaults. Ctrl-C stops all of it.
+workers (sandbox lifecycle; Checks; final grades) and beat on one machine, with the embedded
+defaults. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
