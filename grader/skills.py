@@ -23,7 +23,10 @@ SKILLS: dict[str, str] = {
     "ci-cd": "CI/CD",
     "security": "Security",
     "iam": "Identity and access",
+    "network-controls": "Network controls and firewalls",
+    "vulnerability-management": "Vulnerability management",
     "disaster-recovery": "Backup and disaster recovery",
     "scripting": "Scripting (Bash, Python, Go)",
     "incident-response": "Incident response",
+    "capacity": "Capacity planning and cost",
 }
