@@ -77,7 +77,7 @@ bench: images assets web-deps
 	$(BIN)/python -m tests.bench.bench_web
 
 lint: setup
-	$(BIN)/ruff check grader infra webapp tests labs
+	$(BIN)/ruff check opslab grader infra webapp tests labs
 
 clean:
 	-$(OPSLAB) sandbox reap

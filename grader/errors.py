@@ -36,4 +36,5 @@ class LabNotFound(Exception):
     def __init__(self, lab_id: str, known: list[str]):
         self.lab_id = lab_id
         hint = ", ".join(known) if known else "(the catalogue is empty)"
-        super().__init__(f"no lab named {lab_id!r}; known labs: {hint}")
+        shown = lab_id if len(lab_id) <= 80 else lab_id[:80] + "…"
+        super().__init__(f"no lab named {shown!r}; known labs: {hint}")

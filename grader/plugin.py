@@ -1,23 +1,22 @@
 """pytest plugin that lab checks run under: host fixtures, grader-side tools, outcome capture.
 
 Loaded explicitly by the runner (`-p grader.plugin`), never auto-loaded. The runner passes
-`--opslab-targets` (JSON: {"hosts": {name: testinfra host spec}}) and `--opslab-results`
+`--opslab-targets` (JSON: a target description, see grader.target) and `--opslab-results`
 (where per-check outcomes are written as JSON for the runner to turn into a Report).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import types
 from pathlib import Path
 
 import pytest
 
-from grader import backend
-from grader.toolbox import ToolResult
+from grader.backend import get_host
+from grader.target import load_driver
+from grader.tools import CHECK_TOOLS, CheckTool, check_tool
+from grader.trust import tampered
 
 _results: dict[str, dict] = {}
 _collect_errors: list[str] = []
@@ -40,7 +39,10 @@ def _host_fixture(name: str):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "task(id): the lab task this check scores")
-    backend.register()
+    tools = types.ModuleType("opslab_tool_fixtures")
+    for name, tool in CHECK_TOOLS.items():
+        setattr(tools, f"_opslab_tool_{name}", _tool_fixture(tool))
+    config.pluginmanager.register(tools, "opslab-tool-fixtures")
     path = config.getoption("--opslab-targets")
     if not path:
         return
@@ -63,7 +65,8 @@ def targets(pytestconfig) -> dict:
 @pytest.fixture(scope="session")
 def hosts(targets) -> dict:
     """{host name: testinfra Host}, in lab.yaml order."""
-    return {name: backend.get_host(spec) for name, spec in targets["hosts"].items()}
+    driver = load_driver(targets)
+    return {name: get_host(name, driver.host_target(spec)) for name, spec in targets["hosts"].items()}
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +79,7 @@ def host(hosts):
 def _trusted_shell(hosts):
     """No check runs through a shell or loader the candidate replaced: each would fail here."""
     for name, h in hosts.items():
-        bad = backend.tampered(h.backend)
+        bad = tampered(h.backend.target)
         assert not bad, (f"the grader cannot trust host {name}: {', '.join(bad[:3])} was changed; "
                          "restore the system shell and loader")
 
@@ -91,7 +94,7 @@ def modified(hosts):
     """modified(path, host=None) -> bool: was this file changed since the image (per the engine)?"""
 
     def check(path: str, host: str | None = None) -> bool:
-        return _pick(hosts, host).backend.is_changed(path)
+        return _pick(hosts, host).backend.target.is_changed(path)
 
     return check
 
@@ -102,7 +105,7 @@ def changes(hosts):
     as the engine records it (a candidate cannot hide a file from it)."""
 
     def listing(host: str | None = None) -> list[str]:
-        return _pick(hosts, host).backend.changed_paths()
+        return _pick(hosts, host).backend.target.changed_paths()
 
     return listing
 
@@ -117,7 +120,7 @@ def copy_out(hosts, tmp_path_factory):
     """copy_out(path, host=None) -> local Path: a copy made by the engine, not sandbox tools."""
 
     def copy(src: str, host: str | None = None) -> Path:
-        return _pick(hosts, host).backend.copy_out(src, tmp_path_factory.mktemp("copy"))
+        return _pick(hosts, host).backend.target.copy_out(src, tmp_path_factory.mktemp("copy"))
 
     return copy
 
@@ -129,63 +132,43 @@ def snapshot(hosts):
     compare two snapshots to see what changed in between."""
 
     def take(*paths: str, host: str | None = None) -> dict[str, tuple]:
-        backend, facts = _pick(hosts, host).backend, {}
+        target, facts = _pick(hosts, host).backend.target, {}
         for p in paths:
-            facts.update(backend.snapshot(p))
+            facts.update(target.snapshot(p))
         return facts
 
     return take
 
 
-# The grader's Terraform never installs a provider: only builtin ones (terraform_data) and
-# what a check hands it explicitly (-plugin-dir).
-TERRAFORM_CLI_CONFIG = """
-disable_checkpoint = true
-provider_installation {
-  filesystem_mirror {
-    path    = "/nonexistent/opslab-no-provider-downloads"
-    include = ["*/*/*"]
-  }
-}
-"""
-TERRAFORM_IMAGE = "opslab/terraform"
+def _tool_fixture(tool: CheckTool):
+    @pytest.fixture(scope="session", name=tool.name)
+    def fixture(tool_boxes):
+        return lambda *args, cwd, timeout=tool.timeout: tool_boxes(tool.name).run(
+            [*tool.argv, *args], cwd=cwd, timeout=timeout)
+
+    fixture.__doc__ = (f"{tool.name}(*args, cwd=..., timeout=...) -> ToolResult (.rc .stdout .stderr): the "
+                       f"grader's own {tool.name}, boxed in a fresh {tool.image} container (grader.tools)")
+    return fixture
 
 
 @pytest.fixture(scope="session")
-def terraform(tmp_path_factory):
-    """terraform(*args, cwd=...) -> ToolResult: the grader's own Terraform, in a throwaway
-    container with no network and only this run's temporary folder (see grader.toolbox)."""
-    from grader.toolbox import ToolBox
+def tool_boxes(targets, tmp_path_factory):
+    """tool_boxes(name) -> ToolBox: one box per check tool and grading run, started on first
+    use (most labs never need one) and removed when the run ends."""
+    driver, work, boxes = load_driver(targets), tmp_path_factory.getbasetemp(), {}
 
-    work = tmp_path_factory.getbasetemp()
-    rc = work / "terraformrc"
-    rc.write_text(TERRAFORM_CLI_CONFIG)
-    box: list[ToolBox] = []
+    def box(name: str):
+        if name not in boxes:
+            tool = check_tool(name)
+            for fname, content in tool.files.items():
+                (work / fname).write_text(content)
+            env = {k: v.replace("{workdir}", str(work)) for k, v in tool.env.items()}
+            boxes[name] = driver.tool_box(tool.image, work, env)
+        return boxes[name]
 
-    def run(*args: str, cwd: Path, timeout: float = 120) -> ToolResult:
-        if not box:  # started on first use: most labs never need it
-            box.append(ToolBox(TERRAFORM_IMAGE, work, {"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
-                                                        "TF_CLI_CONFIG_FILE": str(rc)}))
-        return box[0].run(["terraform", *args], cwd=cwd, timeout=timeout)
-
-    yield run
-    if box:
-        box[0].close()
-
-
-@pytest.fixture(scope="session")
-def promtool():
-    """promtool(*args, cwd=...) -> ToolResult, with the grader host's own promtool."""
-    exe = shutil.which("promtool") or "/usr/bin/promtool"
-    if not os.path.exists(exe):
-        raise RuntimeError("promtool is not installed on the grader host (apt-get install prometheus)")
-
-    def run(*args: str, cwd: Path, timeout: float = 60) -> ToolResult:
-        p = subprocess.run([exe, *args], cwd=cwd, env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}, capture_output=True, text=True,
-                           timeout=timeout)
-        return ToolResult(p.returncode, p.stdout, p.stderr)
-
-    return run
+    yield box
+    for b in boxes.values():
+        b.close()
 
 
 # -- outcomes -------------------------------------------------------------------------------

@@ -34,21 +34,21 @@ class _Zygote:
         self._proc: subprocess.Popen | None = None
         self._dir = ""
 
-    def _ensure(self) -> str:
+    def _ensure(self, drivers: tuple[str, ...] = ()) -> str:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._dir = tempfile.mkdtemp(prefix="opslab-zygote-")
                 sock = os.path.join(self._dir, "sock")
-                self._proc = subprocess.Popen([sys.executable, "-m", "grader.zygote", sock],
+                self._proc = subprocess.Popen([sys.executable, "-m", "grader.zygote", sock, *drivers],
                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                               env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
                 if self._proc.stdout.readline().strip() != b"ready":
                     raise GradingError("the grader's fork server did not start; run `python -m grader.zygote` to see why")
             return os.path.join(self._dir, "sock")
 
-    def run(self, args: list[str], env: dict, cwd: Path, log: Path, budget: float) -> int:
+    def run(self, args: list[str], env: dict, cwd: Path, log: Path, budget: float, driver: str = "") -> int:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(self._ensure())
+        conn.connect(self._ensure((driver,) if driver else ()))
         conn.sendall(json.dumps({"args": args, "env": env, "cwd": str(cwd), "log": str(log)}).encode())
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(budget)
@@ -70,9 +70,10 @@ class _Zygote:
 _zygote = _Zygote()
 
 
-def warm_up() -> None:
-    """Start the grader's fork server now (a long-lived caller's start-up), not on the first Check."""
-    _zygote._ensure()
+def warm_up(drivers: tuple[str, ...] = ()) -> None:
+    """Start the grader's fork server now (a long-lived caller's start-up), not on the first
+    Check, with the target drivers it will meet (grader.target) preloaded."""
+    _zygote._ensure(drivers)
 
 
 def run_checks(lab: Lab, target: dict) -> dict:
@@ -99,7 +100,7 @@ def run_checks(lab: Lab, target: dict) -> dict:
                **target.get("env", {})}
         log = tmpd / "pytest.log"
         try:
-            code = _zygote.run(args, env, lab.path, log, budget)
+            code = _zygote.run(args, env, lab.path, log, budget, target.get("driver", ""))
         except TimeoutError:
             raise GradingError(f"grading {lab.id} took longer than {budget} s and was stopped") from None
         output = log.read_text(errors="replace")[-5000:] if log.exists() else ""

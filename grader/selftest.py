@@ -57,7 +57,8 @@ class Validation:
 
 
 def _tasks(report: Report) -> list[dict]:
-    return [{"id": t.id, "passed": t.passed, "feedback": t.feedback} for t in report.tasks]
+    """What a candidate would see per task (the one candidate view of a Report)."""
+    return report.candidate_view()["tasks"]
 
 
 def _explain(report: Report, tasks: list[str], want_pass: bool) -> str:

@@ -1,6 +1,6 @@
 """A preloaded fork server for grading runs.
 
-Importing pytest, testinfra and the Docker client costs ~0.4 s, more than running a
+Importing pytest, testinfra and the target driver (the Docker client) costs ~0.4 s, more than running a
 lab's checks. This process imports them once and forks a fresh child per grading run, so
 every run is still its own process (one lab's check modules never meet another's, a
 wedged check is killed alone) without paying the imports. It is single-threaded, which is
@@ -21,16 +21,16 @@ import socket
 import sys
 
 PRELOAD = ["pytest", "_pytest.python", "_pytest.fixtures", "_pytest.assertion.rewrite", "testinfra",
-           "testinfra.host", "testinfra.modules", "docker", "pytest_timeout", "grader.plugin",
-           "grader.backend", "testinfra.modules.socket", "testinfra.modules.file", "testinfra.modules.command",
+           "testinfra.host", "testinfra.modules", "pytest_timeout", "grader.plugin",
+           "grader.backend", "grader.trust", "grader.target", "grader.tools", "testinfra.modules.socket", "testinfra.modules.file", "testinfra.modules.command",
            # what pytest's built-in plugins import on every run (pdb, unittest, xml.etree, …)
            "pdb", "unittest", "xml.etree.ElementTree", "faulthandler"]
 
 
-def _preload() -> None:
+def _preload(extra: list[str]) -> None:
     from _pytest.config import default_plugins
 
-    for module in PRELOAD + [f"_pytest.{name}" for name in default_plugins]:
+    for module in PRELOAD + [f"_pytest.{name}" for name in default_plugins] + extra:
         importlib.import_module(module)
 
 
@@ -63,8 +63,10 @@ def _child(conn: socket.socket) -> None:
     os._exit(0)
 
 
-def serve(sock_path: str) -> None:
-    _preload()
+def serve(sock_path: str, extra: list[str]) -> None:
+    """Preload, then fork a child per connection; `extra` are the target drivers to preload
+    (grader.target: named by the caller, so the grader never names a provider)."""
+    _preload(extra)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(sock_path)
     srv.listen(64)
@@ -87,4 +89,4 @@ def serve(sock_path: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], sys.argv[2:])

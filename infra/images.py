@@ -13,13 +13,13 @@ import platform
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
 
 from infra.errors import InfraError
+from infra.providers.base import BuildResult
 
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 BASE = "opslab/base"
@@ -29,13 +29,6 @@ HASH_LABEL = "opslab.build-hash"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    image: str
-    built: bool  # False when it was already up to date
-    seconds: float
 
 
 def image_names() -> list[str]:

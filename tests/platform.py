@@ -80,7 +80,7 @@ def running_platform(labs: Path, worker_threads: int = 4):
         subprocess.run([sys.executable, "-c", "from webapp.migrate import upgrade; import os; "
                         "upgrade(os.environ['OPSLAB_DATABASE_URL'])"], env=env, cwd=ROOT, check=True)
         for email, pw, role in ((*ADMIN, "admin"), (*CANDIDATE, "candidate")):
-            subprocess.run([sys.executable, "-m", "webapp.cli", "user", "create", email, "--role", role,
+            subprocess.run([sys.executable, "-m", "opslab.cli", "user", "create", email, "--role", role,
                             "--password", pw], env=env, cwd=ROOT, check=True, capture_output=True)
         start("web", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "32", "-w", "1",
                       "-b", f"127.0.0.1:{wport}", "webapp.wsgi:app"], wport)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from webapp import services
+from webapp import services, tasks
 from webapp.auth import user_for_token
 from webapp.catalogue import catalogue
 from webapp.db import db
@@ -56,8 +56,8 @@ def iso(dt: datetime | None) -> str | None:
 
 def status(ls: LabSession) -> dict:
     lab = services.load_lab(ls.lab_id)
-    latest = ls.latest_grade
-    results = {t["id"]: t for t in (latest.report["tasks"] if latest and latest.report else [])}
+    latest = services.grade_view(ls.latest_grade) if ls.latest_grade else None
+    results = {t["id"]: t for t in ((latest or {}).get("report") or {"tasks": []})["tasks"]}
     pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
     now = services.utcnow()
     left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline else None
@@ -67,6 +67,7 @@ def status(ls: LabSession) -> dict:
         "progress": ls.progress, "failure_reason": ls.failure_reason,
         "server_time": now.isoformat(), "deadline": iso(ls.deadline), "seconds_left": left,
         "hosts": [h.name for h in lab.hosts], "pending_grade": pending,
+        "error": latest["error"] if latest else None,
         "score": sum(t["earned"] for t in results.values()), "max_score": lab.max_score,
         "tasks": [{"id": t.id, "title": t.title, "points": t.points,
                    "passed": results.get(t.id, {}).get("passed"), "feedback": results.get(t.id, {}).get("feedback", ""),
@@ -96,9 +97,7 @@ def start():
     if not isinstance(lab_id, str) or not lab_id:
         return jsonify(error='send JSON {"lab": "<lab id>"}; GET /api/v1/labs lists them'), 400
     ls = services.start_session(db(), g.user, lab_id, current_app.config)
-    from webapp.sessions import enqueue_provision
-
-    enqueue_provision(ls.id)
+    tasks.enqueue_provision(ls.id)
     return jsonify(status(ls)), 202
 
 
@@ -113,9 +112,7 @@ def get(session_id: str):
 def check(session_id: str):
     ls = owned(session_id)
     gr = services.request_grade(db(), ls)
-    from webapp.tasks import grade
-
-    grade.delay(gr.id)
+    tasks.enqueue_grade(gr.id)
     return jsonify(grade_id=gr.id), 202
 
 
@@ -126,12 +123,7 @@ def grade_result(session_id: str, grade_id: int):
     gr = db().get(Grade, grade_id)
     if gr is None or gr.session_id != ls.id:
         abort(404)
-    view = None
-    if gr.report:
-        from grader.report import Report
-
-        view = Report.from_dict(gr.report).candidate_view()
-    return jsonify(done=gr.done_at is not None, report=view, error=gr.error)
+    return jsonify(services.grade_view(gr))
 
 
 @bp.route("/sessions/<session_id>/hints", methods=["POST"])
@@ -151,9 +143,7 @@ def hint(session_id: str):
 def stop(session_id: str):
     ls = owned(session_id)
     if services.stop(db(), ls):
-        from webapp.tasks import finish
-
-        finish.delay(ls.id)
+        tasks.enqueue_finish(ls.id)
     return jsonify(status(ls)), 202
 
 

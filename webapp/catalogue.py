@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from grader.errors import LabError
-from grader.lab import Lab, find_lab_cached, lab_ids
 from grader.skills import SKILLS
+from opslab.engine import Lab, LabError, find_lab_cached, lab_ids
 from webapp.auth import login_required
 
 bp = Blueprint("catalogue", __name__)

@@ -23,7 +23,7 @@ def _warm_grader(**_kwargs) -> None:
 
     def warm() -> None:
         try:
-            from grader.runner import warm_up
+            from opslab.engine import warm_up
 
             warm_up()
         except Exception:  # the first grading run starts it (or reports why) instead

@@ -78,7 +78,8 @@ class LabSession(Base):
 
     @property
     def latest_grade(self) -> Grade | None:
-        done = [g for g in self.grades if g.report is not None]
+        """The last grade that finished, with a report or an error."""
+        done = [g for g in self.grades if g.done_at is not None]
         return done[-1] if done else None
 
 

@@ -7,19 +7,18 @@ before the side effect it triggers (creating or destroying a sandbox, grading).
 
 from __future__ import annotations
 
-import functools
-import os
+import logging
 import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from grader.errors import LabError, LabNotFound
-from grader.lab import SLUG, Lab, find_lab_cached
-from grader.runner import grade as run_grade
-from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
-from webapp.engine import new_session_id, start_lab
+from opslab import engine
+from opslab.engine import Lab, LabError, LabNotFound
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
+
+log = logging.getLogger(__name__)
+LAB_ID = re.compile(r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$")  # as grader.schema.SLUG: refused before any file is read
 
 
 class SessionError(Exception):
@@ -30,18 +29,12 @@ class SessionError(Exception):
         self.status = status
 
 
-@functools.cache
-def provider():
-    from infra.providers import get_provider
-
-    return get_provider(os.environ.get("OPSLAB_PROVIDER", "docker"))
-
-
 def load_lab(lab_id: str) -> Lab:
-    if not isinstance(lab_id, str) or not re.fullmatch(SLUG, lab_id):
-        raise SessionError(f"{lab_id!r} is not a lab id; GET /api/v1/labs lists them", 404)
+    """A lab of the catalogue, or a SessionError saying what to do (404 unknown, 409 broken)."""
+    if not isinstance(lab_id, str) or not LAB_ID.fullmatch(lab_id):
+        raise SessionError(f"{str(lab_id)[:80]!r} is not a lab id; GET /api/v1/labs lists them", 404)
     try:
-        return find_lab_cached(lab_id)
+        return engine.find_lab_cached(lab_id)
     except LabNotFound as e:
         raise SessionError(str(e), 404) from None
     except LabError:
@@ -60,7 +53,7 @@ def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
     everyone = s.scalar(select(func.count()).select_from(LabSession).where(LabSession.state.in_(ACTIVE)))
     if everyone >= config["CAPACITY"]:
         raise SessionError("all sandboxes are in use right now; please try again in a few minutes", 503)
-    ls = LabSession(id=new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
+    ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
                     state=State.requested, progress="waiting for a worker", hints_revealed={})
     s.add(ls)
     s.commit()
@@ -71,20 +64,14 @@ def can_access(user: User | None, ls: LabSession) -> bool:
     return user is not None and (ls.user_id == user.id or user.role == Role.admin)
 
 
-def _readable(exc: Exception) -> str:
-    """Why provisioning failed, in words a candidate can act on (details go to the log)."""
-    if isinstance(exc, ImageMissing):
-        return "this lab's sandbox image is not built yet; an administrator needs to run `opslab images build`"
-    if isinstance(exc, EngineUnavailable):
-        return "the sandbox engine is not reachable right now; please try again later"
-    if isinstance(exc, CommandFailed):
-        return f"the lab's setup failed on host {exc.host}; the lab authors have to fix it"
-    if isinstance(exc, (LabError, SessionError)):
-        return str(exc)
-    return "the sandbox could not be created; please try again"
+def _readable(exc: BaseException) -> str | None:
+    """A sentence a candidate can act on for an expected failure; None for a bug."""
+    return str(exc) if isinstance(exc, SessionError) else engine.describe_failure(exc)
 
 
 def provision(s, session_id: str) -> None:
+    """Create the sandbox and run setup; the clock starts when it is ready. Every failure
+    ends in `failed` with a reason a person can read."""
     ls = s.get(LabSession, session_id)
     if ls is None or ls.state not in (State.requested, State.provisioning):
         return  # already done (or stopped) — a redelivered task has nothing to do
@@ -94,23 +81,25 @@ def provision(s, session_id: str) -> None:
     try:
         lab = load_lab(ls.lab_id)
         if redelivered:  # a previous attempt died half-way: start from a clean slate
-            _destroy_quietly(session_id)
+            engine.destroy_sandbox(session_id)
 
         def progress(msg: str) -> None:
             ls.progress = msg[:200]
             s.commit()
 
-        start_lab(provider(), lab, session=session_id, ttl=lab.duration_seconds + 15 * 60, progress=progress)
+        engine.start_lab(lab, session=session_id, progress=progress)
     except Exception as e:  # every failure ends in `failed` with a readable reason
-        ls.state, ls.failure_reason, ls.progress = State.failed, _readable(e), ""
+        reason = _readable(e)
+        ls.state, ls.progress = State.failed, ""
+        ls.failure_reason = reason or "the sandbox could not be created; please try again"
         ls.ended_at = utcnow()
         s.commit()
-        if not isinstance(e, (ImageMissing, EngineUnavailable, CommandFailed, LabError, SessionError)):
+        if reason is None:
             raise
         return
     s.refresh(ls)
     if ls.state != State.provisioning:  # stopped or failed meanwhile: the sandbox must not outlive it
-        _destroy_quietly(session_id)
+        engine.destroy_sandbox(session_id)
         return
     ls.state, ls.progress = State.ready, "ready"
     ls.ready_at = utcnow()
@@ -119,6 +108,7 @@ def provision(s, session_id: str) -> None:
 
 
 def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
+    """Record a grade for a ready session (a Check), or its final grade; the caller enqueues it."""
     if not final:
         if ls.state != State.ready:
             raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
@@ -175,21 +165,30 @@ def _claim(s, g: Grade) -> bool:
 
 
 def grade(s, grade_id: int) -> None:
+    """Grade the session's sandbox and store the Report; every failure is recorded on the
+    grade as a sentence (never a grade left pending that blocks the next Check)."""
     g = s.get(Grade, grade_id)
     if g is None or g.done_at is not None or not _claim(s, g):
         return
     ls = g.session
     try:
-        lab = load_lab(ls.lab_id)
-        if lab.version != ls.lab_version:
-            raise SessionError("this lab was updated after your session started; start a new session")
-        sandbox = provider().get(ls.id)
-        report = run_grade(lab, sandbox.target())
-        g.report = report.to_dict()
-    except (SessionError, SandboxNotFound, InfraError) as e:
-        g.error = str(e) if isinstance(e, SessionError) else "the sandbox is gone; the lab can no longer be checked"
+        lab = engine.lab_for_session(ls.lab_id, ls.lab_version, ls.id)
+        g.report = engine.grade_session(ls.id, lab).to_dict()
+    except Exception as e:  # noqa: BLE001 - recorded for the candidate; a bug is logged in full
+        g.error = _readable(e)
+        if g.error is None:
+            log.exception("grading %s (grade %s) failed", ls.id, g.id)
+            g.error = "grading failed on the platform's side; press Check again (the error was logged)"
     g.done_at = utcnow()
     s.commit()
+
+
+def grade_view(g: Grade) -> dict:
+    """The one candidate view of a grade (API, page, CLI and `lab validate` all show
+    Report.candidate_view()): done, the report's view, and the one sentence that explains a
+    failure, whether the platform (grade.error) or the lab (report.lab_error) failed."""
+    view = engine.Report.from_dict(g.report).candidate_view() if g.report else None
+    return {"done": g.done_at is not None, "report": view, "error": g.error or (view or {}).get("error")}
 
 
 def stop(s, ls: LabSession, reason: State = State.submitted) -> bool:
@@ -197,7 +196,7 @@ def stop(s, ls: LabSession, reason: State = State.submitted) -> bool:
     if ls.state in (State.requested, State.provisioning):
         ls.state, ls.ended_at = State.destroyed, utcnow()
         s.commit()
-        _destroy_quietly(ls.id)
+        engine.destroy_sandbox(ls.id)
         return False
     if ls.state != State.ready:
         return False
@@ -223,16 +222,9 @@ def finish(s, session_id: str) -> None:
         ls.state = State.graded
         s.commit()
     if ls.state == State.graded:
-        _destroy_quietly(ls.id)
+        engine.destroy_sandbox(ls.id)
         ls.state = State.destroyed
         s.commit()
-
-
-def _destroy_quietly(session_id: str) -> None:
-    try:
-        provider().get(session_id).destroy()
-    except SandboxNotFound:
-        pass
 
 
 def due_for_expiry(s, now: datetime | None = None) -> list[str]:
@@ -280,8 +272,15 @@ def fail_stuck(s, timeout: int) -> list[str]:
         r.state, r.failure_reason, r.ended_at = State.failed, "the sandbox took too long to start; please try again", utcnow()
     s.commit()
     for r in stuck:
-        _destroy_quietly(r.id)
+        engine.destroy_sandbox(r.id)
     return [r.id for r in stuck]
+
+
+def sweep_sandboxes(s) -> None:
+    """Reap expired and orphaned sandboxes (keeping those the platform still needs) and fail
+    the sessions whose sandbox filled its disk."""
+    swept = engine.sweep(keep=sandboxes_to_keep(s))
+    fail_sessions(s, swept.over_disk, "the sandbox filled its disk and was stopped")
 
 
 def fail_sessions(s, session_ids, reason: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 
-from webapp import services
+from webapp import services, tasks
 from webapp.auth import login_required
 from webapp.db import db
 from webapp.models import LabSession
@@ -16,17 +16,11 @@ from webapp.rendering import readme_html
 bp = Blueprint("sessions", __name__)
 
 
-def enqueue_provision(session_id: str) -> None:
-    from webapp.tasks import provision
-
-    provision.delay(session_id)
-
-
 @bp.route("/labs/<lab_id>/start", methods=["POST"])
 @login_required
 def start(lab_id: str):
     ls = services.start_session(db(), g.user, lab_id, current_app.config)
-    enqueue_provision(ls.id)  # after commit: the worker always finds the row
+    tasks.enqueue_provision(ls.id)  # after commit: the worker always finds the row
     return redirect(url_for("sessions.page", session_id=ls.id))
 
 

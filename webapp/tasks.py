@@ -24,15 +24,19 @@ def grade(grade_id: int) -> None:
         services.grade(s, grade_id)
 
 
-@shared_task(name="webapp.tasks.finish", acks_late=True, bind=True, max_retries=None)
+FINISH_RETRIES = 16  # 2 s doubling to a minute: ~13 minutes, past LOST_CHECK_AFTER
+
+
+@shared_task(name="webapp.tasks.finish", acks_late=True, bind=True, max_retries=FINISH_RETRIES)
 def finish(self, session_id: str) -> None:
     with session_scope(current_app) as s:
         try:
             services.finish(s, session_id)
         except services.GradeInFlight:
-            # a Check is grading the sandbox: the final grade follows it (a lost one gives up
-            # after services.LOST_CHECK_AFTER, so this ends)
-            raise self.retry(countdown=2) from None
+            # a Check is grading the sandbox: the final grade follows it, with backoff; a lost
+            # Check gives up after services.LOST_CHECK_AFTER, well within the retries, and the
+            # sweep queues a finish again for any session left unfinished
+            raise self.retry(countdown=min(60, 2 ** (self.request.retries + 1))) from None
 
 
 @shared_task(name="webapp.tasks.expire", acks_late=True)
@@ -46,8 +50,6 @@ def expire(session_id: str) -> None:
 def sweep() -> None:
     """Every 30 s (beat): expiries missed, stuck provisioning, lost checks, orphaned or
     over-full sandboxes."""
-    from infra.watchdog import enforce_disk_limit
-
     with session_scope(current_app) as s:
         for sid in services.due_for_expiry(s):
             expire.delay(sid)
@@ -55,7 +57,18 @@ def sweep() -> None:
             finish.delay(sid)
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
-        prov = services.provider()
-        prov.reap(keep=services.sandboxes_to_keep(s))
-        full = enforce_disk_limit(prov)
-        services.fail_sessions(s, full, "the sandbox filled its disk and was stopped")
+        services.sweep_sandboxes(s)
+
+
+# Enqueueing happens after the row is committed, so a worker always finds it.
+
+def enqueue_provision(session_id: str) -> None:
+    provision.delay(session_id)
+
+
+def enqueue_grade(grade_id: int) -> None:
+    grade.delay(grade_id)
+
+
+def enqueue_finish(session_id: str) -> None:
+    finish.delay(session_id)

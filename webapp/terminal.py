@@ -19,6 +19,7 @@ from flask import current_app, g, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
+from opslab import engine
 from webapp import services
 from webapp.db import db, session_scope
 from webapp.models import LabSession, State
@@ -89,7 +90,7 @@ def terminal(ws, session_id: str, host: str):
     db().close()  # do not hold a database connection for the life of a terminal
     app = current_app._get_current_object()
     cols, rows = _size(request.args.get("cols"), 80, 500), _size(request.args.get("rows"), 24, 200)
-    tty = services.provider().get(session_id).attach_tty(host, cols, rows)
+    tty = engine.get_sandbox(session_id).attach_tty(host, cols, rows)
     rec = Recorder(recording_path(session_id, host), cols, rows, title,
                    max_bytes=app.config.get("RECORDING_LIMIT", 50 << 20))
     key = (session_id, host)

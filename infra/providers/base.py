@@ -23,12 +23,14 @@ LABEL_HOSTS = "opslab.hosts"  # every host of the sandbox in lab.yaml order, com
 
 @dataclass(frozen=True)
 class HostSpec:
+    """One host, sizes already in bytes (the engine parses lab.yaml's; infra parses nothing)."""
+
     name: str
     image: str
     cpus: float = 1.0
     memory_bytes: int = 512 << 20
     pids: int = 512
-    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> size ("64m")
+    tmpfs: dict[str, int] = field(default_factory=dict)  # path -> size in bytes
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,26 @@ class Tty:
 
 
 @dataclass(frozen=True)
+class ProviderInfo:
+    """What a provider can do here, for start-up messages, the watchdog and the contract suite."""
+
+    name: str
+    runtime: str               # the container runtime or cluster kind sandboxes run on
+    disk_cap_enforced: bool    # the engine itself stops a sandbox at disk_limit_bytes
+    disk_limit_bytes: int      # per sandbox; where not enforced, the watchdog ends offenders
+    max_hosts: int             # hosts one sandbox may have
+    local: bool                # the engine runs on this machine (fast storage-level checks)
+    target_driver: str         # the module grading runs import to reach hosts (grader.target)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    image: str
+    built: bool  # False when it was already up to date
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class SandboxInfo:
     """What `sandbox list` and the reaper see: one row per session."""
 
@@ -89,16 +111,13 @@ class Sandbox(Protocol):
     hosts: tuple[str, ...]  # in lab.yaml order; the first is the primary host
 
     def target(self) -> dict:
-        """The grader's view: {"hosts": {name: testinfra host spec}} (ordered)."""
+        """The grader's view (grader.target): {"driver": module, "hosts": {name: spec}}, ordered."""
 
     def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
         """Run a command as root on a host and wait for it."""
 
     def attach_tty(self, host: str, cols: int = 80, rows: int = 24) -> Tty:
         """Start a login shell on a TTY; close() ends the shell too."""
-
-    def copy_in(self, host: str, src: Path, dest: str) -> None:
-        """Copy a local file or folder into `dest` (a folder) on the host."""
 
     def copy_out(self, host: str, src: str, dest: Path) -> Path:
         """Copy a file or folder from the host into the local folder `dest`."""
@@ -107,12 +126,21 @@ class Sandbox(Protocol):
         """Write files (relative path -> bytes or local path) under the existing folder `dest`;
         folders on the way are created private (0700)."""
 
+    def shell_command(self, host: str, interactive: bool = True) -> list[str]:
+        """argv that opens a root login shell on the host from this machine (`opslab shell`)."""
+
     def destroy(self) -> None:
         """Remove every container and the network; safe to call twice."""
 
 
 class Provider(Protocol):
+    """A sandbox back end. A new one is one module plus one line in infra.providers.PROVIDERS,
+    and must pass tests/integration/test_provider_contract.py."""
+
     name: str
+
+    def info(self) -> ProviderInfo:
+        """Capabilities and limits of this back end, as configured."""
 
     def create(self, spec: SandboxSpec) -> Sandbox:
         """Create and start every host; on failure remove what was made and raise."""
@@ -126,3 +154,14 @@ class Provider(Protocol):
     def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
         """Remove expired and orphaned sandboxes, except the sessions in `keep` (still owed a
         final grade); return what was removed."""
+
+    def disk_usage(self, session: str | None = None) -> dict[str, int]:
+        """{session: bytes its hosts wrote} (the largest host), for the disk watchdog."""
+
+    def build_images(self, names: list[str] | None, progress: Callable[[str], None], force: bool = False,
+                     pull: bool = False) -> list[BuildResult]:
+        """Build the project's images (opslab/base, infra/images/*), only what changed."""
+
+    def build_lab_image(self, tag: str, folder: Path, progress: Callable[[str], None],
+                        force: bool = False) -> BuildResult:
+        """Build a lab's own image from its `build:` folder, only if it changed."""

@@ -25,6 +25,7 @@ import docker
 import docker.errors
 from docker.types import EndpointConfig
 
+from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
 from infra.providers.base import (
@@ -34,7 +35,9 @@ from infra.providers.base import (
     LABEL_LAB,
     LABEL_LAB_VERSION,
     LABEL_SESSION,
+    BuildResult,
     ExecResult,
+    ProviderInfo,
     SandboxInfo,
     SandboxSpec,
     Tty,
@@ -49,6 +52,7 @@ CAP_ALLOW = [
 DEFAULT_POOL = "10.213.0.0/16"   # sandbox networks are /28s carved from this pool
 SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
+TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
@@ -72,7 +76,12 @@ class DockerSandbox:
         return _name(self.session, host)
 
     def target(self) -> dict:
-        return {"hosts": {h: f"opslab-docker://{_name(self.session, h)}" for h in self.hosts}}
+        return {"driver": TARGET_DRIVER,
+                "hosts": {h: f"docker://{_name(self.session, h)}" for h in self.hosts}}
+
+    def shell_command(self, host: str, interactive: bool = True) -> list[str]:
+        return ["docker", "exec", "-it" if interactive else "-i", "-w", "/root", self.container_name(host),
+                "/bin/bash", "-l"]
 
     def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
         api = self.client.api
@@ -110,12 +119,6 @@ class DockerSandbox:
 
         return Tty(getattr(sock, "_sock", sock), resize, close)
 
-    def copy_in(self, host: str, src: Path, dest: str) -> None:
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(str(src), arcname=src.name)
-        self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
-
     def put_files(self, host: str, dest: str, files: dict[str, bytes | Path]) -> None:
         """Write several files (relative path -> bytes or local path) under folder `dest`;
         folders on the way are created private (0700)."""
@@ -136,8 +139,6 @@ class DockerSandbox:
         self.client.api.put_archive(self.container_name(host), dest, buf.getvalue())
 
     def copy_out(self, host: str, src: str, dest: Path) -> Path:
-        from grader.backend import extract_archive  # one capped, filtered extraction for both
-
         try:
             stream, _ = self.client.api.get_archive(self.container_name(host), src)
         except docker.errors.NotFound:
@@ -168,7 +169,7 @@ class DockerProvider:
     name = "docker"
 
     def __init__(self, client: docker.DockerClient | None = None, pool: str | None = None,
-                 runtime: str | None = None, disk_limit: str | None = None):
+                 runtime: str | None = None, disk_limit_bytes: int = 2 << 30):
         try:
             self.client = client or docker.from_env(timeout=120)
             self.client.ping()
@@ -176,9 +177,18 @@ class DockerProvider:
             raise EngineUnavailable(str(e).split("(")[0].strip() or type(e).__name__) from None
         self.pool = ipaddress.ip_network(pool or os.environ.get("OPSLAB_SANDBOX_POOL", DEFAULT_POOL))
         self.runtime = runtime or os.environ.get("OPSLAB_RUNTIME") or None
-        self.disk_limit = disk_limit or os.environ.get("OPSLAB_SANDBOX_DISK", "2g")
+        self.disk_limit_bytes = disk_limit_bytes
         self._subnet_lock = threading.Lock()
         self._storage_driver: str | None = None
+
+    def info(self) -> ProviderInfo:
+        return ProviderInfo(name=self.name, runtime=self.runtime or "runc", disk_cap_enforced=self.caps_disk,
+                            disk_limit_bytes=self.disk_limit_bytes, max_hosts=8, local=self._local,
+                            target_driver=TARGET_DRIVER)
+
+    @property
+    def _local(self) -> bool:
+        return self.client.api.base_url.startswith(("http+docker://localhost", "http+docker://localunixsocket"))
 
     # -- creation ---------------------------------------------------------------------------
 
@@ -246,8 +256,8 @@ class DockerProvider:
             cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
             pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
             nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
-            tmpfs={p: f"size={s},mode=755" for p, s in host.tmpfs.items()},
-            storage_opt={"size": self.disk_limit} if self.caps_disk else None,
+            tmpfs={p: f"size={size},mode=755" for p, size in host.tmpfs.items()},
+            storage_opt={"size": str(self.disk_limit_bytes)} if self.caps_disk else None,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
         c = api.create_container(
@@ -302,6 +312,28 @@ class DockerProvider:
                 _remove_session(self.client, session)
                 removed.append(session)
         return removed
+
+
+    def disk_usage(self, session: str | None = None) -> dict[str, int]:
+        used: dict[str, int] = {}
+        label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
+        for c in self.client.api.containers(all=True, size=True, filters={"label": label}):
+            s = c["Labels"][LABEL_SESSION]
+            used[s] = max(used.get(s, 0), c.get("SizeRw") or 0)
+        return used
+
+    # -- images -----------------------------------------------------------------------------
+
+    def build_images(self, names: list[str] | None, progress, force: bool = False,
+                     pull: bool = False) -> list[BuildResult]:
+        from infra import images
+
+        return images.build_all(self.client, progress, names=names, force=force, pull=pull)
+
+    def build_lab_image(self, tag: str, folder: Path, progress, force: bool = False) -> BuildResult:
+        from infra import images
+
+        return images.build_image(self.client, tag, progress, force, folder=folder)
 
 
 def _recent(created: str, now: float, grace: int) -> bool:

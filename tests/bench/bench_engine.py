@@ -17,12 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+from grader.catalogue import lab_ids, labs_root
 from grader.errors import LabError
-from grader.lab import lab_ids, labs_root, load_lab
-from grader.runner import grade, warm_up
-from infra.providers import get_provider
-from webapp.cli import table
-from webapp.engine import start_lab
+from grader.loader import load_lab
+from grader.runner import grade
+from opslab.cli.app import table
+from opslab.engine import provider, start_lab, warm_up
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 OUT = Path(os.environ.get("BENCH_OUT", "var/bench/engine.json"))
@@ -49,11 +49,11 @@ def engine_floor(runs: int) -> list[float]:
     return times
 
 
-def bench_lab(provider, lab, runs: int) -> dict:
+def bench_lab(lab, runs: int) -> dict:
     ready, checks = [], []
     for _ in range(runs):
         t0 = time.monotonic()
-        sb = start_lab(provider, lab, ttl=900)
+        sb = start_lab(lab, ttl=900)
         try:
             sb.exec(sb.hosts[0], ["true"])
             ready.append(time.monotonic() - t0)
@@ -71,7 +71,7 @@ def bench_lab(provider, lab, runs: int) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    provider = get_provider()
+    provider()  # the engine answers before anything is measured
     labs = []
     for lab_id in argv or lab_ids():
         try:
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     results = []
     for lab in labs:
         print(f"{lab.id}: {RUNS} runs …", file=sys.stderr)
-        results.append(bench_lab(provider, lab, RUNS))
+        results.append(bench_lab(lab, RUNS))
     rows = [["(engine floor: docker run + exec)", "1", "-", f"{pct(floor, 50):.2f}", f"{pct(floor, 95):.2f}", "-", "-"]]
     for r in results:
         rows.append([r["lab"], str(r["hosts"]), str(r["checks"]), f"{r['ready_p50']:.2f}",

@@ -33,10 +33,10 @@ from pathlib import Path
 import requests
 import websocket
 
-from grader.lab import load_lab
+from grader.loader import load_lab
+from opslab.cli.app import table
 from tests.bench.bench_engine import pct
 from tests.platform import CANDIDATE, running_platform
-from webapp.cli import table
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ECHO = int(os.environ.get("BENCH_ECHO", "200"))

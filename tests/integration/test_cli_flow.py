@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from webapp.cli import main
+from opslab.cli import main
 
 OPSLAB = Path(sys.executable).parent / "opslab"
 

@@ -8,18 +8,18 @@ import time
 
 import pytest
 
-from grader.lab import load_lab
+from grader.loader import load_lab
 from grader.runner import grade
 from grader.selftest import validate
 from infra.errors import CommandFailed
 from infra.providers.base import LABEL_SESSION
-from webapp.engine import lab_sandbox, run_script, start_lab
+from opslab.engine import lab_sandbox, run_script, start_lab
 
 
 @pytest.fixture
 def started(provider, sandboxes):
     def start(lab):
-        sb = start_lab(provider, lab)
+        sb = start_lab(lab)
         sandboxes.append(sb)
         return sb
 
@@ -96,7 +96,7 @@ def test_failing_setup_leaves_nothing_behind(greeting_lab_dir, provider):
     (greeting_lab_dir / "setup.sh").write_text("#!/bin/bash\nset -euo pipefail\necho preparing\nfalse\n")
     lab = load_lab(greeting_lab_dir)
     with pytest.raises(CommandFailed) as e:
-        start_lab(provider, lab, session="failsetup01")
+        start_lab(lab, session="failsetup01")
     assert "setup.sh failed on host 'box' (exit 1)" in str(e.value) and "preparing" in str(e.value)
     assert provider.client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}=failsetup01"}) == []
 
@@ -105,7 +105,7 @@ def test_self_test_catches_a_cheat_the_checks_let_through(greeting_lab_dir, prov
     (greeting_lab_dir / "cheats" / "only-content.sh").write_text(
         "#!/bin/bash\n# targets: greeting-present\necho hello > /srv/greeting.txt\n")
     lab = load_lab(greeting_lab_dir)
-    result = validate(lab, lambda x: lab_sandbox(provider, x), run_script)
+    result = validate(lab, lab_sandbox, run_script)
     steps = {s.name: s for s in result.steps}
     assert steps["setup"].ok and steps["solution"].ok and steps["cheat:world-readable"].ok
     assert not steps["cheat:only-content"].ok
@@ -116,19 +116,20 @@ def test_self_test_catches_a_cheat_the_checks_let_through(greeting_lab_dir, prov
 def test_self_test_fails_a_lab_whose_solution_does_not_solve_it(greeting_lab_dir, provider):
     (greeting_lab_dir / "solution.sh").write_text("#!/bin/bash\necho hello > /srv/greeting.txt\n")
     lab = load_lab(greeting_lab_dir)
-    result = validate(lab, lambda x: lab_sandbox(provider, x), run_script)
+    result = validate(lab, lab_sandbox, run_script)
     solution = next(s for s in result.steps if s.name == "solution")
     assert not solution.ok and "greeting-private" in solution.problem
 
 
 def test_copy_out_refuses_more_than_the_limit(greeting_lab_dir, started):
-    from grader.backend import ArchiveTooLarge, DockerApiBackend
+    from infra.archive import ArchiveTooLarge
+    from infra.providers.docker_target import DockerHostTarget
 
     lab = load_lab(greeting_lab_dir)
     sb = started(lab)
     # a sparse file costs the candidate nothing on disk but streams its full size
     sb.exec("box", ["sh", "-c", "truncate -s 1G /root/sparse && mkdir -p /root/d && echo hi > /root/d/f"])
-    backend = DockerApiBackend(sb.container_name("box"))
+    backend = DockerHostTarget(sb.container_name("box"))
     dest = greeting_lab_dir.parent / "out"
     with pytest.raises(ArchiveTooLarge):
         backend.copy_out("/root/sparse", dest, limit=8 << 20)
@@ -137,13 +138,14 @@ def test_copy_out_refuses_more_than_the_limit(greeting_lab_dir, started):
 
 
 def test_snapshot_sees_what_changed_between_two_moments(greeting_lab_dir, started):
-    from grader.backend import ArchiveTooLarge, DockerApiBackend
+    from infra.archive import ArchiveTooLarge
+    from infra.providers.docker_target import DockerHostTarget
 
     lab = load_lab(greeting_lab_dir)
     sb = started(lab)
     sb.exec("box", ["sh", "-c", "mkdir -p /root/w/sub && echo one > /root/w/a && echo two > /root/w/sub/b "
                                 "&& ln -s a /root/w/link && touch -d @1700000000 /root/w/a /root/w"])
-    backend = DockerApiBackend(sb.container_name("box"))
+    backend = DockerHostTarget(sb.container_name("box"))
     before = backend.snapshot("/root/w")
     assert set(before) == {"/root/w", "/root/w/a", "/root/w/sub", "/root/w/sub/b", "/root/w/link"}
     kind, mode, uid, gid, size, mtime, digest = before["/root/w/a"]
@@ -220,12 +222,12 @@ def test_modified_tells_what_changed_since_the_image(greeting_lab_dir, started):
 
 
 def test_changed_paths_agree_with_the_engines_diff(greeting_lab_dir, started):
-    from grader.backend import DockerApiBackend
+    from infra.providers.docker_target import DockerHostTarget
 
     sb = started(load_lab(greeting_lab_dir))
     sb.exec("box", ["sh", "-c", "echo x > /usr/bin/tac; rm /usr/bin/yes; chmod 700 /usr/bin/head; "
                     "mv /usr/lib/os-release /usr/lib/os-release.old; ln -s /etc /usr/lib/os-release"])
-    backend = DockerApiBackend(sb.container_name("box"))
+    backend = DockerHostTarget(sb.container_name("box"))
     assert backend._upper is not None  # this engine runs overlay2 on this machine: the fast path
     diff = backend._diff(fresh=True)
     for path in ("/usr/bin/tac", "/usr/bin/yes", "/usr/bin/head", "/usr/lib/os-release", "/usr/bin/cat",

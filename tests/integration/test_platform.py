@@ -173,7 +173,7 @@ def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):
 
 
 def test_provisioning_failure_is_readable(platform, greeting_lab_dir, monkeypatch):
-    from grader.lab import load_lab
+    from grader.loader import load_lab
     from webapp import services
 
     yaml_file = greeting_lab_dir / "lab.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from grader.toolbox import ToolBox
+from infra.providers.docker_target import DockerToolBox as ToolBox
 
 
 def test_terraform_file_function_cannot_read_the_host(provider, tmp_path):

@@ -6,7 +6,7 @@ import shutil
 
 from click.testing import CliRunner
 
-from webapp.cli import main
+from opslab.cli import main
 
 
 def test_list_shows_a_broken_lab_as_invalid(tmp_path, greeting_lab_dir, monkeypatch):
@@ -42,3 +42,12 @@ def test_validate_without_an_engine_says_how_to_start_it(greeting_lab_dir, monke
     result = CliRunner().invoke(main, ["lab", "validate", "greeting-file"])
     assert result.exit_code == 1
     assert "cannot reach the Docker engine" in result.output and "make docker" in result.output
+
+
+def test_an_unknown_provider_is_an_error_with_the_known_ones(greeting_lab_dir, monkeypatch):
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    monkeypatch.setenv("OPSLAB_PROVIDER", "kubernetes-someday")
+    result = CliRunner().invoke(main, ["sandbox", "list"])
+    assert result.exit_code == 1
+    assert "error: unknown sandbox provider 'kubernetes-someday' (OPSLAB_PROVIDER); known: docker" in result.output
+    assert "Traceback" not in result.output

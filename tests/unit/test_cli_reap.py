@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.cli import _platform_keeps
+from opslab.cli.operators import _platform_keeps
 
 
 def test_no_platform_database_means_the_engine_decides(tmp_path, monkeypatch):

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import yaml
 
+from grader.catalogue import find_lab
 from grader.errors import LabFormatError, LabNotFound
-from grader.lab import find_lab, lab_version, load_lab, parse_duration, parse_size
+from grader.lab import lab_version
+from grader.loader import load_lab
+from grader.schema import parse_duration, parse_size
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a repeated object out again instead of an alias, as an author types YAML."""
+
+    def ignore_aliases(self, data):
+        return True
 
 
 def edit_yaml(lab_dir, change):
     data = yaml.safe_load((lab_dir / "lab.yaml").read_text())
     change(data)
-    (lab_dir / "lab.yaml").write_text(yaml.safe_dump(data))
+    (lab_dir / "lab.yaml").write_text(yaml.dump(data, Dumper=_PlainDumper))
 
 
 def problems(lab_dir) -> list[str]:
@@ -120,9 +132,57 @@ def test_sizes():
 
 
 def test_cached_lookup_sees_edits(greeting_lab_dir):
-    from grader.lab import find_lab_cached
+    from grader.catalogue import find_lab_cached
 
     first = find_lab_cached("greeting-file", root=greeting_lab_dir.parent)
     assert find_lab_cached("greeting-file", root=greeting_lab_dir.parent) is first
     (greeting_lab_dir / "README.md").write_text("# changed\n")
     assert find_lab_cached("greeting-file", root=greeting_lab_dir.parent).version != first.version
+
+
+# -- limits: one bad lab never hangs or breaks the catalogue ---------------------------------
+
+def test_an_alias_bomb_is_refused_at_once(greeting_lab_dir):
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    (greeting_lab_dir / "lab.yaml").write_text(bomb + "id: *i\n")
+    found = problems(greeting_lab_dir)
+    assert any("aliases (*name) are not allowed" in p for p in found), found
+
+
+def test_a_file_that_is_not_utf8_is_named(greeting_lab_dir):
+    (greeting_lab_dir / "cheats" / "world-readable.sh").write_bytes(b"#!/bin/bash\n\xff\xfe echo\n")
+    assert "cheats/world-readable.sh: is not UTF-8 text (byte 12); save it as UTF-8" in problems(greeting_lab_dir)
+
+
+def test_an_oversized_lab_yaml_is_refused(greeting_lab_dir):
+    with open(greeting_lab_dir / "lab.yaml", "a") as f:
+        f.write("# " + "x" * (70 << 10) + "\n")
+    assert any(p.startswith("lab.yaml: is 70 KiB; at most 64 KiB") for p in problems(greeting_lab_dir))
+
+
+def test_symlinks_in_a_lab_are_refused(greeting_lab_dir):
+    (greeting_lab_dir / "files").mkdir(exist_ok=True)
+    (greeting_lab_dir / "files" / "passwd").symlink_to("/etc/passwd")
+    found = problems(greeting_lab_dir)
+    assert "files/passwd: is a symbolic link; a lab holds plain files (copy the file in)" in found, found
+
+
+def test_a_broken_lab_leaves_the_rest_of_the_catalogue_listed(tmp_path, greeting_lab_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from opslab.cli import main
+
+    shutil.copytree(greeting_lab_dir, tmp_path / "cat" / "greeting-file")
+    broken = tmp_path / "cat" / "broken-lab"
+    shutil.copytree(greeting_lab_dir, broken)
+    (broken / "lab.yaml").write_bytes(b"id: broken-lab\ntitle: \xff\n")
+    monkeypatch.setenv("OPSLAB_LABS", str(tmp_path / "cat"))
+    out = CliRunner().invoke(main, ["lab", "list"]).output
+    assert "broken-lab" in out and "INVALID" in out and "lab.yaml: is not UTF-8 text" in out
+    assert "greeting-file" in out and "beginner" in out
+
+
+def test_a_very_long_lab_id_is_not_found_without_touching_the_disk():
+    with pytest.raises(LabNotFound):
+        find_lab("a" * 300)

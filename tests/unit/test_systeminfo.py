@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import testinfra
 
-from grader.backend import OneExecSystemInfo
+from grader.systeminfo import OneExecSystemInfo
 
 
 def test_one_exec_system_info_matches_testinfra_locally():

@@ -28,11 +28,6 @@ def client(app):
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def make_user(app):
     from webapp.auth import create_user
     from webapp.db import session_scope

@@ -219,7 +219,7 @@ def test_openapi_describes_every_api_route(app, client):
 def test_user_cli(app, monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from webapp.cli import main
+    from opslab.cli import main
 
     monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("OPSLAB_VAR", str(tmp_path))
@@ -277,3 +277,50 @@ def test_a_grade_is_claimed_once_and_the_final_grade_waits_for_a_check(app, make
         s.add(stale)
         s.commit()
         assert services._claim(s, stale)  # its worker is long gone: taken over
+
+
+def test_every_grading_failure_is_recorded_and_shown(app, client, login, monkeypatch):
+    """A grade never stays pending on an error (which would block Checks): the page and the
+    API show one sentence, whether the lab changed or the platform failed."""
+    from opslab import engine
+    from webapp import services
+    from webapp.models import Grade
+
+    user, _ = login()
+    stale = add_session(app, user.id)  # started on lab version "x": the lab has changed since
+    current = add_session(app, user.id)
+    with session_scope(app) as s:
+        s.get(LabSession, current).lab_version = engine.find_lab_cached("greeting-file").version
+        grades = [services.request_grade(s, s.get(LabSession, sid)).id for sid in (stale, current)]
+
+    def engine_down(session, lab=None):
+        raise RuntimeError("a Docker API error nobody expected")
+
+    monkeypatch.setattr(engine, "grade_session", engine_down)
+    with session_scope(app) as s:
+        for gid in grades:
+            services.grade(s, gid)
+        stale_grade, current_grade = (s.get(Grade, gid) for gid in grades)
+        assert stale_grade.done_at and stale_grade.error.startswith("this lab was updated after your session started")
+        assert current_grade.done_at and current_grade.error.startswith("grading failed on the platform's side")
+    r = client.get(f"/api/v1/sessions/{current}")
+    assert r.json["error"].startswith("grading failed on the platform's side") and r.json["pending_grade"] is None
+    r = client.get(f"/api/v1/sessions/{current}/grades/{grades[1]}")
+    assert r.json["done"] and r.json["report"] is None and r.json["error"].startswith("grading failed")
+    with session_scope(app) as s:  # the next Check is not blocked
+        assert services.request_grade(s, s.get(LabSession, current)).done_at is None
+
+
+def test_a_lab_error_reaches_the_candidate_as_one_sentence(app, client, login):
+    from opslab.engine import Report
+    from webapp.models import Grade
+
+    user, _ = login()
+    sid = add_session(app, user.id)
+    report = Report("greeting-file", "x", "1", [], 0.1, 0.0, lab_error="checks/test_x.py: ImportError")
+    with session_scope(app) as s:
+        s.add(Grade(session_id=sid, report=report.to_dict(), done_at=s.get(LabSession, sid).created_at))
+        s.commit()
+    body = client.get(f"/api/v1/sessions/{sid}").json
+    assert body["error"] == "grading is unavailable for this lab right now"
+    assert "ImportError" not in str(body)

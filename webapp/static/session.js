@@ -13,7 +13,7 @@
 
   const $ = (id) => document.getElementById(id);
   const terms = {};
-  let state = null, deadline = null, skew = 0, pendingGrade = null;
+  let state = null, deadline = null, skew = 0, pendingGrade = null, gradeError = null;
 
   // -- terminals ---------------------------------------------------------------------------
   function openTerminal(host) {
@@ -81,6 +81,8 @@
     $("check").disabled = s.state !== "ready" || pendingGrade !== null;
     $("stop").disabled = !["ready", "requested", "provisioning"].includes(s.state);
     showTasks(s.tasks, s.score, s.max_score);
+    // The latest grade's one sentence when it failed (the platform or the lab), also after a reload.
+    if ((s.error || null) !== gradeError) { gradeError = s.error || null; notice(gradeError || ""); }
     if (s.state === "ready" && was !== "ready") {
       const active = hosts.find((h) => terms[h].pane.classList.contains("active")) || hosts[0];
       openTerminal(active);

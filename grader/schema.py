@@ -1,0 +1,143 @@
+"""The schema of lab.yaml (format v1) and the size and duration syntax it uses.
+
+pydantic models with unknown keys forbidden; the loader (grader.loader) turns their errors
+into messages naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from grader.skills import SKILLS
+
+FORMAT_VERSION = 1
+# A lab or task id: also a folder name and part of URLs, so short and plain.
+SLUG = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$"
+_DURATION = re.compile(r"^(\d+)(s|m|h)$")
+_SIZE = re.compile(r"^(\d+)([kmg])$", re.IGNORECASE)
+
+
+def parse_duration(value: str | int) -> int:
+    """Turn '20m', '90s', '1h' (or plain seconds) into seconds."""
+    if isinstance(value, int) and value > 0:
+        return value
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"expected a duration such as 90s, 20m or 1h, got {value!r}")
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def parse_size(value: str | int) -> int:
+    """Turn '512m', '1g' (or plain bytes) into bytes."""
+    if isinstance(value, int) and value > 0:
+        return value
+    m = _SIZE.match(str(value))
+    if not m:
+        raise ValueError(f"expected a size such as 256m or 1g, got {value!r}")
+    return int(m.group(1)) * {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resources(_Strict):
+    cpus: Annotated[float, Field(gt=0, le=4)] = 1.0
+    memory: str = "512m"
+    pids: Annotated[int, Field(ge=32, le=4096)] = 512
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if parse_size(v) < 32 << 20:
+            raise ValueError("expected at least 32m")
+        return v
+
+    @property
+    def memory_bytes(self) -> int:
+        return parse_size(self.memory)
+
+
+class Host(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+    image: str | None = Field(default=None, pattern=r"^opslab/[a-z0-9][a-z0-9._-]*$")
+    build: str | None = None
+    resources: Resources = Resources()
+    # Size-capped RAM file systems, {path: size}: a real "No space left on device" for a
+    # disk-full lab, whatever the engine's storage driver can cap.
+    tmpfs: dict[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")], str] = {}
+
+    @field_validator("tmpfs")
+    @classmethod
+    def _tmpfs(cls, v: dict[str, str]) -> dict[str, str]:
+        for size in v.values():
+            if parse_size(size) > 1 << 30:
+                raise ValueError(f"expected a tmpfs of at most 1g, got {size}")
+        return v
+
+    @model_validator(mode="after")
+    def _image_or_build(self) -> Host:
+        if (self.image is None) == (self.build is None):
+            raise ValueError("expected exactly one of 'image' (opslab/<name>) or 'build' (./folder)")
+        return self
+
+
+def _must_be_unique(what: str, values: list[str]) -> None:
+    dupes = sorted({v for v in values if values.count(v) > 1})
+    if dupes:
+        raise ValueError(f"{what} must be unique, repeated: {', '.join(dupes)}")
+
+
+class Sandbox(_Strict):
+    hosts: Annotated[list[Host], Field(min_length=1, max_length=8)]
+
+    @field_validator("hosts")
+    @classmethod
+    def _unique(cls, hosts: list[Host]) -> list[Host]:
+        _must_be_unique("host names", [h.name for h in hosts])
+        return hosts
+
+
+class Task(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    title: Annotated[str, Field(min_length=1)]
+    points: Annotated[int, Field(ge=1, le=100)] = 1
+    hints: list[str] = []
+
+
+class LabSpec(_Strict):
+    """The schema of lab.yaml."""
+
+    format: Literal[1] = 1
+    id: Annotated[str, Field(pattern=SLUG)]
+    title: Annotated[str, Field(min_length=1)]
+    summary: str = ""
+    skills: Annotated[list[str], Field(min_length=1)]
+    difficulty: Literal["beginner", "intermediate", "advanced"]
+    duration: str = "30m"
+    check_timeout: str = "20s"
+    sandbox: Sandbox
+    tasks: Annotated[list[Task], Field(min_length=1)]
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: list[str]) -> list[str]:
+        unknown = [s for s in skills if s not in SKILLS]
+        if unknown:
+            raise ValueError(f"unknown skill {unknown[0]!r}; expected one of: {', '.join(SKILLS)}")
+        return skills
+
+    @field_validator("duration", "check_timeout")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @field_validator("tasks")
+    @classmethod
+    def _unique_tasks(cls, tasks: list[Task]) -> list[Task]:
+        _must_be_unique("task ids", [t.id for t in tasks])
+        return tasks

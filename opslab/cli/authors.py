@@ -1,0 +1,76 @@
+"""For lab authors: `opslab lab list`, `lab show`, `lab validate`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import click
+
+from opslab import engine
+from opslab.cli.app import err, handle_errors, lab, table
+
+
+@lab.command("list")
+@handle_errors
+def lab_list() -> None:
+    """List the catalogue; a malformed lab shows INVALID and its first problem."""
+    rows = []
+    for lab_id in engine.lab_ids():
+        try:
+            lb = engine.find_lab(lab_id)
+            s = lb.spec
+            rows.append([s.id, s.difficulty, s.duration, str(lb.max_score), ",".join(s.skills), s.title])
+        except engine.LabError as e:
+            rows.append([lab_id, "INVALID", "", "", "", str(e).splitlines()[0][:200]])
+    click.echo(table(rows, ["ID", "LEVEL", "TIME", "POINTS", "SKILLS", "TITLE"]) if rows else "no labs found")
+
+
+@lab.command("show")
+@click.argument("lab_id")
+@handle_errors
+def lab_show(lab_id: str) -> None:
+    """Show a lab's metadata, hosts, tasks and cheats."""
+    lb = engine.find_lab(lab_id)
+    s = lb.spec
+    click.echo(f"{s.id}  ({lb.version})\n{s.title}\n{s.summary}\n")
+    click.echo(f"skills: {', '.join(s.skills)}   difficulty: {s.difficulty}   duration: {s.duration}")
+    for h in lb.hosts:
+        r = h.resources
+        click.echo(f"host {h.name}: {h.image or 'build ' + h.build}  cpus={r.cpus} memory={r.memory} pids={r.pids}")
+    click.echo("")
+    rows = [[t.id, str(t.points), str(len(lb.checks[t.id])), str(len(t.hints)), t.title] for t in s.tasks]
+    click.echo(table(rows, ["TASK", "POINTS", "CHECKS", "HINTS", "TITLE"]))
+    if lb.cheats:
+        click.echo("\ncheats: " + ", ".join(f"{c.name} (targets {', '.join(c.targets)})" for c in lb.cheats))
+
+
+@lab.command("validate")
+@click.argument("lab_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("-j", "--jobs", default=2, show_default=True, help="Labs validated in parallel.")
+@handle_errors
+def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int) -> None:
+    """Prove labs: setup scores 0, solution full marks, every cheat misses (all labs by default)."""
+    ids = list(lab_ids) or engine.lab_ids()
+    engine.provider()  # an unreachable engine fails once, here, not once per lab
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err), ids))
+    elapsed = time.monotonic() - t0
+    if as_json:
+        click.echo(json.dumps({"ok": all(v.ok for v in results), "seconds": round(elapsed, 2),
+                               "labs": [v.to_dict() for v in results]}, indent=2))
+    else:
+        rows = [[v.lab, s.name, s.expect, f"{s.score}/{s.max_score}", "ok" if s.ok else "FAIL", f"{s.seconds:.1f}s"]
+                for v in results for s in v.steps]
+        click.echo(table(rows, ["LAB", "STEP", "EXPECT", "SCORE", "RESULT", "TIME"]))
+        for v in results:
+            for s in v.steps:
+                if not s.ok:
+                    click.echo(f"\n{v.lab} {s.name}: {s.problem}")
+        click.echo(f"\n{sum(v.ok for v in results)} of {len(results)} labs valid in {elapsed:.1f}s")
+    if not all(v.ok for v in results):
+        sys.exit(1)

@@ -1,0 +1,256 @@
+"""The lab engine: the one place where the web platform, the workers and the CLI meet
+sandboxes (infra) and grading (grader).
+
+Start a lab (a sandbox from a neutral spec, then setup.sh), run a lab script on every host,
+grade a session, destroy it, sweep (reap what expired, end what filled its disk), build the
+images, validate a lab. Callers never reach into a provider or the grader's internals.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalogue import find_lab, find_lab_cached, lab_ids, labs_root
+from grader.errors import LabError, LabNotFound
+from grader.lab import Lab
+from grader.loader import load_lab
+from grader.report import Report
+from grader.runner import GradingError, grade
+from grader.runner import warm_up as _warm_up
+from grader.schema import parse_size
+from grader.selftest import Step, Validation, validate
+from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
+from infra.providers import get_provider
+from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
+from infra.watchdog import enforce_disk_limit
+
+__all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
+           "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "describe_failure",
+           "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
+           "lab_ids", "lab_sandbox", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
+           "start_lab", "sweep", "validate_lab", "warm_up"]
+
+SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
+GRACE = 15 * 60       # a sandbox outlives its lab's time limit by this much before the reaper takes it
+DEFAULT_DISK = "2g"   # OPSLAB_SANDBOX_DISK
+
+Progress = Callable[[str], None]
+
+
+class LabChanged(InfraError):
+    """The lab's folder changed since the session started: its checks may no longer fit."""
+
+    def __init__(self, lab: str, session: str, started_on: str, now: str):
+        super().__init__(f"lab {lab} changed since session {session} started "
+                         f"(started on {started_on}, now {now}); start a new session")
+
+
+# Errors whose message tells a person what to do; anything else is a bug to show with -v.
+KNOWN_ERRORS = (LabError, LabNotFound, InfraError, GradingError)
+
+
+def provider() -> Provider:
+    """The sandbox provider named by OPSLAB_PROVIDER (docker by default), built once per
+    setting (OPSLAB_PROVIDER, OPSLAB_SANDBOX_DISK, DOCKER_HOST)."""
+    env = os.environ
+    return _provider(env.get("OPSLAB_PROVIDER", "docker"), env.get("OPSLAB_SANDBOX_DISK") or DEFAULT_DISK,
+                     env.get("DOCKER_HOST", ""))
+
+
+@functools.cache
+def _provider(name: str, disk: str, _docker_host: str) -> Provider:
+    try:
+        disk_bytes = parse_size(disk)
+    except ValueError as e:
+        raise InfraError(f"OPSLAB_SANDBOX_DISK: {e}") from None
+    return get_provider(name, disk_limit_bytes=disk_bytes)
+
+
+def warm_up() -> None:
+    """Start the grader's fork server with this provider's target driver preloaded (a
+    worker's start-up), so the first Check does not pay for it."""
+    _warm_up((provider().info().target_driver,))
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(6)
+
+
+# -- starting a lab ---------------------------------------------------------------------------
+
+def host_image(lab: Lab, host) -> str:
+    """The image a host runs: a catalogue image, or the lab's own `build:` folder."""
+    return host.image or f"opslab/lab-{lab.id}-{host.name}"
+
+
+def sandbox_spec(lab: Lab, session: str, ttl: int | None = None) -> SandboxSpec:
+    """The neutral sandbox spec infra receives: names, images and sizes in bytes."""
+    hosts = tuple(
+        HostSpec(name=h.name, image=host_image(lab, h), cpus=h.resources.cpus,
+                 memory_bytes=h.resources.memory_bytes, pids=h.resources.pids,
+                 tmpfs={path: parse_size(size) for path, size in h.tmpfs.items()})
+        for h in lab.hosts)
+    return SandboxSpec(session=session, lab=lab.id, lab_version=lab.version, hosts=hosts,
+                       ttl_seconds=ttl or lab.duration_seconds + GRACE)
+
+
+def run_script(sandbox: Sandbox, lab: Lab, script: Path, action: str | None = None) -> float:
+    """Run a lab script as root on every host in lab.yaml order; raise CommandFailed on error.
+
+    The script and a copy of files/ go to a private folder that is removed afterwards, so
+    neither setup nor solution is left behind for the candidate to read.
+    """
+    action = action or script.name
+    t0 = time.monotonic()
+    name = f"opslab-{secrets.token_hex(4)}"
+    stage = f"/run/{name}"
+    files = {f"{name}/script.sh": script.read_bytes()}
+    if (lab.path / "files").is_dir():
+        files[f"{name}/files"] = lab.path / "files"
+    for host in sandbox.hosts:
+        sandbox.put_files(host, "/run", files)  # one upload; the stage folder arrives as 0700
+        wrapper = (f"cd /root; timeout -k 5 {SCRIPT_TIMEOUT} bash {stage}/script.sh; rc=$?; "
+                   f"rm -rf {shlex.quote(stage)}; exit $rc")
+        env = {"OPSLAB_HOST": host, "OPSLAB_HOSTS": " ".join(sandbox.hosts),
+               "OPSLAB_FILES": f"{stage}/files", "DEBIAN_FRONTEND": "noninteractive"}
+        result = sandbox.exec(host, ["/bin/bash", "-c", wrapper], env=env)
+        if result.exit_code != 0:
+            raise CommandFailed(action, host, result.exit_code, result.output)
+    return time.monotonic() - t0
+
+
+def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
+              progress: Progress = lambda s: None) -> Sandbox:
+    """Create the lab's sandbox and run setup.sh; nothing is left behind if either fails."""
+    session = session or new_session_id()
+    progress(f"creating sandbox {session} ({', '.join(h.name for h in lab.hosts)})")
+    sandbox = provider().create(sandbox_spec(lab, session, ttl))
+    try:
+        progress("running setup")
+        run_script(sandbox, lab, lab.path / "setup.sh", "setup.sh")
+    except BaseException:
+        sandbox.destroy()
+        raise
+    progress("ready")
+    return sandbox
+
+
+@contextmanager
+def lab_sandbox(lab: Lab) -> Iterator[Sandbox]:
+    """A fresh, set-up sandbox for the length of a `with` block (self-test, benchmarks)."""
+    sandbox = start_lab(lab, ttl=30 * 60)
+    try:
+        yield sandbox
+    finally:
+        sandbox.destroy()
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+def get_sandbox(session: str) -> Sandbox:
+    """A live sandbox by session id, or SandboxNotFound."""
+    return provider().get(session)
+
+
+def list_sandboxes() -> list[SandboxInfo]:
+    return provider().list()
+
+
+def destroy_sandbox(session: str) -> bool:
+    """Remove a session's sandbox; False when there was none (safe to call twice)."""
+    try:
+        provider().get(session).destroy()
+    except SandboxNotFound:
+        return False
+    return True
+
+
+def lab_for_session(lab_id: str, version: str, session: str) -> Lab:
+    """The lab a session runs, refusing a different version of it (its checks may not fit)."""
+    lab = find_lab_cached(lab_id)
+    if version and lab.version != version:
+        raise LabChanged(lab.id, session, version, lab.version)
+    return lab
+
+
+def grade_session(session: str, lab: Lab | None = None) -> Report:
+    """Grade a live session's sandbox now with the checks of the version it started on."""
+    sandbox = provider().get(session)
+    return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
+
+
+def shell_command(session: str, host: str | None = None) -> list[str]:
+    """argv for a root login shell on a session's host (the first by default)."""
+    sandbox = provider().get(session)
+    return sandbox.shell_command(host or sandbox.hosts[0])
+
+
+@dataclass(frozen=True)
+class Swept:
+    removed: list[str]          # expired or orphaned
+    over_disk: dict[str, int]   # session -> bytes written, ended for filling its disk
+
+
+def sweep(keep: frozenset[str] = frozenset()) -> Swept:
+    """Remove expired and orphaned sandboxes (except `keep`, still owed a final grade) and
+    end any that wrote more than its disk limit."""
+    prov = provider()
+    return Swept(prov.reap(keep=keep), enforce_disk_limit(prov))
+
+
+def describe_failure(exc: BaseException) -> str | None:
+    """A sentence a candidate can act on for an expected failure; None for an unexpected one
+    (the caller logs it and shows a generic line)."""
+    if isinstance(exc, ImageMissing):
+        return "this lab's sandbox image is not built yet; an administrator needs to run `opslab images build`"
+    if isinstance(exc, EngineUnavailable):
+        return "the sandbox engine is not reachable right now; please try again later"
+    if isinstance(exc, CommandFailed):
+        return f"the lab's setup failed on host {exc.host}; the lab authors have to fix it"
+    if isinstance(exc, LabChanged):
+        return "this lab was updated after your session started; start a new session"
+    if isinstance(exc, SandboxNotFound):
+        return "the sandbox is gone; the lab can no longer be checked"
+    if isinstance(exc, GradingError):
+        return "grading is unavailable for this lab right now; please try again in a minute"
+    if isinstance(exc, (LabError, LabNotFound, InfraError)):
+        return str(exc)
+    return None
+
+
+# -- authors and operators ----------------------------------------------------------------------
+
+def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation:
+    """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss."""
+    try:
+        lab = find_lab(lab_id)
+    except (LabError, LabNotFound) as e:
+        v = Validation(lab_id, "-")
+        v.steps.append(Step("load", "valid lab folder", False, 0, 0, 0.0, str(e)))
+        return v
+    return validate(lab, lab_sandbox, run_script, progress=progress)
+
+
+def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,
+                 progress: Progress = lambda s: None) -> list[BuildResult]:
+    """Build opslab/base and infra/images/* (only what changed); with no names, also every
+    lab's own `build:` image."""
+    prov = provider()
+    results = prov.build_images(names, progress, force=force, pull=pull)
+    for lab_id in [] if names else lab_ids():
+        try:
+            lab = load_lab(labs_root() / lab_id)
+        except LabError:
+            continue
+        for h in lab.hosts:
+            if h.build:
+                results.append(prov.build_lab_image(host_image(lab, h), lab.path / h.build, progress, force))
+    return results
