@@ -44,6 +44,8 @@ def defaults() -> dict:
         # Secure cookies need HTTPS; set OPSLAB_SECURE_COOKIES=0 only for plain-HTTP loopback use.
         "SESSION_COOKIE_SECURE": env("OPSLAB_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Request bodies past this many bytes get 413 (the API's JSON is a few hundred bytes).
+        "MAX_CONTENT_LENGTH": int(env("OPSLAB_MAX_CONTENT_LENGTH", str(1 << 20))),
         "PROVISION_TIMEOUT": int(env("OPSLAB_PROVISION_TIMEOUT", "600")),
         # Failed log-ins allowed per (address, email) and per address within the window.
         "LOGIN_MAX_FAILURES": int(env("OPSLAB_LOGIN_MAX_FAILURES", "5")),
