@@ -2,18 +2,29 @@
 sniffing, same-origin referrers, and nothing private kept in caches.
 
 The pages carry no inline script or style (scripts and styles are files under static/).
-xterm.js needs one allowance: its DOM renderer styles true-colour cells with `style`
-attributes, so `style-src-attr 'unsafe-inline'` (attributes only: no <style> element, no
-script). Its own stylesheets are constructed in script, which `style-src` does not block.
+xterm.js needs two allowances on the session page: it writes its theme and cell sizes into
+<style> elements it creates, which carry this response's nonce (session.js stamps the nonce
+its own <script> tag was given on each one: `style-src-elem 'nonce-…'`); and it colours
+true-colour cells with `style` attributes (`style-src-attr 'unsafe-inline'`: attributes
+only, which can neither run script nor load anything img-src and font-src do not allow).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 
-from flask import request
+from flask import g, request
 
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+def csp_nonce() -> str:
+    """This response's nonce for <style> elements that page scripts create (templates:
+    `csp_nonce()`); a new one per response, made only when a page asks for it."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
 
 
 def content_security_policy() -> str:
@@ -22,10 +33,12 @@ def content_security_policy() -> str:
     connect = ["'self'"]
     if _HOST.fullmatch(request.host):
         connect.append(f"{'wss' if request.scheme == 'https' else 'ws'}://{request.host}")
+    style_elements = ["'self'"] + ([f"'nonce-{g.csp_nonce}'"] if "csp_nonce" in g else [])
     return "; ".join([
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
+        "style-src-elem " + " ".join(style_elements),
         "style-src-attr 'unsafe-inline'",
         "img-src 'self'",
         "font-src 'self'",
@@ -37,6 +50,8 @@ def content_security_policy() -> str:
 
 
 def init_app(app) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
     @app.after_request
     def security_headers(response):
         h = response.headers

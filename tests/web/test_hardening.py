@@ -42,6 +42,21 @@ def test_logged_in_pages_carry_the_headers_and_the_terminal_may_connect(app, cli
         assert "connect-src 'self' ws://localhost" in r.headers["Content-Security-Policy"]
 
 
+def test_the_session_page_gives_its_script_a_fresh_style_nonce(app, client, login):
+    from tests.web.test_views import add_session
+
+    user, _ = login()
+    sid = add_session(app, user.id)
+    nonces = []
+    for _ in range(2):
+        r = client.get(f"/sessions/{sid}")
+        nonce = re.search(rb'session\.js" nonce="([^"]+)"', r.data).group(1).decode()
+        assert f"style-src-elem 'self' 'nonce-{nonce}';" in r.headers["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1] and len(nonces[0]) >= 22
+    assert "nonce-" not in client.get("/").headers["Content-Security-Policy"]  # no page script asked for one
+
+
 def test_static_assets_carry_the_headers_but_may_be_cached(client):
     r = client.get("/static/app.css")
     assert r.status_code == 200
