@@ -79,16 +79,18 @@ def test_the_pages_work_under_the_csp(app, make_user, served):
         page.fill("input[name=email]", "ann@example.org")
         page.fill("input[name=password]", "correct horse battery")
         page.click("button[type=submit]")
+        expect(page).to_have_url(served + "/", timeout=15_000)
+        page.wait_for_load_state("load")  # filters.js has run
         page.select_option("select[name=difficulty]", "advanced")  # filters.js submits the form
-        expect(page).to_have_url(served + "/?skill=&difficulty=advanced")
+        expect(page).to_have_url(served + "/?skill=&difficulty=advanced", timeout=15_000)
         page.goto(served + "/account/password")
         page.fill("input[name=current]", "correct horse battery")
         page.fill("input[name=new]", "another horse battery")
         page.fill("input[name=confirm]", "another horse battery")
         page.get_by_role("button", name="Change password").click()
-        expect(page.locator(".flash")).to_contain_text("Password changed")
+        expect(page.locator(".flash")).to_contain_text("Password changed", timeout=15_000)
         page.goto(f"{served}/sessions/{sid}")
-        expect(page.locator(".term.active .xterm-rows")).to_contain_text("root@box:~# TRUE RED")
+        expect(page.locator(".term.active .xterm-rows")).to_contain_text("root@box:~# TRUE RED", timeout=15_000)
         cells = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.xterm-rows span')]
             .map(s => [s.textContent.trim(), [getComputedStyle(s).color, getComputedStyle(s).display]]))""")
         browser.close()
