@@ -18,8 +18,8 @@ from pathlib import Path
 from webapp.launcher import worker_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = ("admin@example.org", "admin-password-1")
-CANDIDATE = ("cand@example.org", "cand-password-1")
+ADMIN = ("admin@example.org", "staff-secret-71")  # the password policy: not built on the email
+CANDIDATE = ("cand@example.org", "learner-secret-42")
 
 
 def free_port() -> int:

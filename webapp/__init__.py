@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Config, database, CSRF, Celery, blueprints, error handlers — in that order."""
+    """Config, limits, database, CSRF, Celery, blueprints, error handlers, headers — in that order."""
     from flask_wtf.csrf import CSRFProtect
 
-    from webapp import api, auth, catalogue, db, errors, proxies, sessions, terminal
+    from webapp import api, auth, catalogue, db, errors, headers, limits, proxies, sessions, terminal
     from webapp.celery_app import celery_init_app
     from webapp.config import defaults
 
@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     # The terminal's WebSocket: bounded frames, and pings keep proxies from dropping idle shells.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 64 * 1024, "ping_interval": 25})
+    limits.init_app(app)
     db.init_app(app)
     csrf = CSRFProtect(app)
     celery_init_app(app)
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
     terminal.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
 
     @app.context_processor
     def current_user():  # every page, error pages included, knows who is logged in

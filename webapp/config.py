@@ -14,11 +14,35 @@ def var_dir() -> Path:
     return Path(os.environ.get("OPSLAB_VAR", ROOT / "var"))
 
 
+def private_dir(path: Path, tighten: bool = True) -> Path:
+    """Create `path` and its missing parents readable by this user only (0700); an existing
+    folder of ours is tightened too unless `tighten` is False (a folder the operator chose)."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(p, 0o700)  # mkdir's mode goes through the umask, which may allow less but not more
+    if tighten and path not in missing and path.stat().st_uid == os.getuid():
+        os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` (if missing) readable and writable by this user only (0600), or tighten ours."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return Path(path)
+
+
 def _secret_key(var: Path) -> str:
     """A key kept under var/ so sessions survive restarts; generated on first use."""
     path = var / "secret_key"
     if not path.exists():
-        var.mkdir(parents=True, exist_ok=True)
+        private_dir(var)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
@@ -31,6 +55,8 @@ def database_url() -> str:
 
 def defaults() -> dict:
     var = var_dir()
+    if var.is_dir():
+        private_dir(var)  # an install from before var/ was private: tightened on the next start
     env = os.environ.get
     return {
         "SECRET_KEY": env("OPSLAB_SECRET_KEY") or _secret_key(var),
@@ -44,6 +70,8 @@ def defaults() -> dict:
         # Secure cookies need HTTPS; set OPSLAB_SECURE_COOKIES=0 only for plain-HTTP loopback use.
         "SESSION_COOKIE_SECURE": env("OPSLAB_SECURE_COOKIES", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Request bodies past this many bytes get 413 (the API's JSON is a few hundred bytes).
+        "MAX_CONTENT_LENGTH": int(env("OPSLAB_MAX_CONTENT_LENGTH", str(1 << 20))),
         "PROVISION_TIMEOUT": int(env("OPSLAB_PROVISION_TIMEOUT", "600")),
         # Failed log-ins allowed per (address, email) and per address within the window.
         "LOGIN_MAX_FAILURES": int(env("OPSLAB_LOGIN_MAX_FAILURES", "5")),

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from webapp.config import private_dir, private_file, var_dir
 
 
 class Base(DeclarativeBase):
     pass
 
 
+def private_sqlite(url: str) -> None:
+    """A SQLite database file is the whole platform (password hashes, reports): created 0600
+    in a folder created 0700, before SQLite opens it (its -wal and -shm files take the mode
+    of the database file)."""
+    u = make_url(url)
+    if not u.drivername.startswith("sqlite") or u.database in (None, "", ":memory:") or \
+            u.database.startswith("file:") or u.query.get("uri"):
+        return
+    path = Path(u.database)
+    private_dir(path.parent, tighten=path.parent.resolve() == var_dir().resolve())  # not a folder you chose
+    private_file(path)
+
+
 def make_engine(url: str):
     kwargs = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
+        private_sqlite(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):

@@ -1,6 +1,7 @@
 """`opslab platform` (what `make run` starts): Redis, the database, web server, three Celery
 workers (sandbox lifecycle; Checks; final grades) and beat on one machine, with the embedded
-defaults. Ctrl-C stops all of it.
+defaults. Ctrl-C stops all of it. var/ and everything it creates there is private to the
+user running it (folders 0700, logs 0600).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from webapp.config import ROOT, defaults, var_dir
+from webapp.config import ROOT, defaults, private_dir, var_dir
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -39,7 +40,7 @@ def start_redis(url: str, var: Path, log) -> subprocess.Popen | None:
     if not exe:
         raise SystemExit("error: redis-server is not installed; run `make run` (it installs it) "
                          "or `sudo apt-get install redis-server`")
-    (var / "redis").mkdir(parents=True, exist_ok=True)
+    private_dir(var / "redis")
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"),
                              "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -48,6 +49,13 @@ def start_redis(url: str, var: Path, log) -> subprocess.Popen | None:
             return proc
         time.sleep(0.1)
     raise SystemExit(f"error: redis-server did not start; see {var / 'logs'}")
+
+
+def private_log(path: Path):
+    """A log file to append to, readable by this user only (logs can hold addresses and emails)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 def ensure_admin(app) -> tuple[str, str] | None:
@@ -90,12 +98,12 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, gr
     if _port_open(host, port):
         raise SystemExit(f"error: {host}:{port} is already in use (another opslab?); stop what listens there "
                          f"or pick another port: opslab platform --port {port + 1}  (make run PORT={port + 1})")
+    var = private_dir(var_dir())
     cfg = defaults()
-    var = var_dir()
-    logs = var / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = private_dir(var / "logs")
     procs: list[tuple[str, subprocess.Popen]] = []
-    redis = start_redis(cfg["REDIS_URL"], var, open(logs / "redis.log", "ab"))
+    redis = start_redis(cfg["REDIS_URL"], var, private_log(logs / "redis.log"))
+    private_log(logs / "access.log").close()  # gunicorn appends to it as it is
     if redis:
         procs.append(("redis", redis))
     upgrade(cfg["DATABASE_URL"])
@@ -112,7 +120,7 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, gr
     }
     for name, cmd in commands.items():
         procs.append((name, subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                                             stdout=open(logs / f"{name}.log", "ab"), stderr=subprocess.STDOUT)))
+                                             stdout=private_log(logs / f"{name}.log"), stderr=subprocess.STDOUT)))
     for _ in range(100):
         if _port_open(host, port):
             break

@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from webapp.db import Base
 
@@ -55,7 +56,18 @@ class User(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.candidate)
     # sha256 of the API token (`opslab user token`); the token itself is shown once.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Kept in the session cookie at log-in; a cookie with another number is refused. Log-out
+    # and a password change raise it, which ends every session of the user at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@event.listens_for(User.password_hash, "set", active_history=True)
+def _password_changed(user: User, value, old, _initiator) -> None:
+    """A new password ends every session and the API token, whoever sets it (web page or CLI)."""
+    if old not in (NO_VALUE, NEVER_SET) and value != old:
+        user.session_version = (user.session_version or 0) + 1
+        user.api_token_hash = None
 
 
 class LabSession(Base):

@@ -1,8 +1,16 @@
-"""The OpenAPI 3.1 description of the JSON API (served at /api/v1/openapi.json)."""
+"""The OpenAPI 3.1 description of the JSON API (served at /api/v1/openapi.json).
 
+Every string a client sends is bounded: ids are slugs or hex of a known length (the columns
+that hold them), and bodies past MAX_CONTENT_LENGTH are refused with 413.
+"""
+
+SLUG = "^[a-z][a-z0-9-]*[a-z0-9]$"  # grader.lab.SLUG: lab and task ids
+_lab_id = {"type": "string", "minLength": 2, "maxLength": 100, "pattern": SLUG}  # lab_sessions.lab_id
+_task_id = {"type": "string", "minLength": 2, "maxLength": 100, "pattern": SLUG}
 _err = {"description": "Refused, with a message saying why and what to do",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_sid = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_sid = {"name": "session_id", "in": "path", "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[0-9a-f]+$"}}
 _status = {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}
 
 OPENAPI = {
@@ -16,23 +24,23 @@ OPENAPI = {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                             "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}},
         "schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "maxLength": 1001}}},
             "Task": {"type": "object", "properties": {
-                "id": {"type": "string"}, "title": {"type": "string"}, "points": {"type": "integer"},
+                "id": _task_id, "title": {"type": "string"}, "points": {"type": "integer"},
                 "passed": {"type": ["boolean", "null"]}, "feedback": {"type": "string"},
                 "hints": {"type": "array", "items": {"type": "string"}}, "hints_left": {"type": "integer"}}},
             "Session": {"type": "object", "required": ["id", "state"], "properties": {
-                "id": {"type": "string"}, "lab": {"type": "string"}, "title": {"type": "string"},
+                "id": _sid["schema"], "lab": _lab_id, "title": {"type": "string"},
                 "state": {"type": "string", "enum": ["requested", "provisioning", "ready", "submitted",
                                                      "expired", "graded", "destroyed", "failed"]},
-                "progress": {"type": "string"}, "failure_reason": {"type": ["string", "null"]},
+                "progress": {"type": "string", "maxLength": 200}, "failure_reason": {"type": ["string", "null"]},
                 "server_time": {"type": "string", "format": "date-time"},
                 "deadline": {"type": ["string", "null"], "format": "date-time"},
                 "seconds_left": {"type": ["integer", "null"]}, "hosts": {"type": "array", "items": {"type": "string"}},
                 "pending_grade": {"type": ["integer", "null"]}, "score": {"type": "integer"},
                 "max_score": {"type": "integer"}, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}},
             "Lab": {"type": "object", "properties": {
-                "id": {"type": "string"}, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
+                "id": _lab_id, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
                 "difficulty": {"type": "string"}, "duration": {"type": "string"}, "points": {"type": "integer"}}},
         },
     },
@@ -43,22 +51,25 @@ OPENAPI = {
                 "type": "object", "properties": {"labs": {"type": "array", "items": {"$ref": "#/components/schemas/Lab"}}}}}}},
             "401": _err}}},
         "/sessions": {"post": {"summary": "Start a lab", "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"type": "object", "required": ["lab"], "properties": {"lab": {"type": "string"}}}}}},
-            "responses": {"202": _status, "400": _err, "401": _err, "404": _err, "409": _err, "429": _err, "503": _err}}},
+            "application/json": {"schema": {"type": "object", "required": ["lab"], "properties": {"lab": _lab_id}}}}},
+            "responses": {"202": _status, "400": _err, "401": _err, "404": _err, "409": _err, "413": _err,
+                          "429": _err, "503": _err}}},
         "/sessions/{session_id}": {"get": {"summary": "Session status", "parameters": [_sid],
                                            "responses": {"200": _status, "401": _err, "404": _err}}},
         "/sessions/{session_id}/check": {"post": {"summary": "Grade now (asynchronous)", "parameters": [_sid],
             "responses": {"202": {"description": "Grading queued", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"grade_id": {"type": "integer"}}}}}}, "401": _err, "404": _err, "409": _err}}},
         "/sessions/{session_id}/grades/{grade_id}": {"get": {"summary": "A grading result", "parameters": [
-            _sid, {"name": "grade_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            _sid, {"name": "grade_id", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}],
             "responses": {"200": {"description": "done=false while grading", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"done": {"type": "boolean"}, "report": {"type": ["object", "null"]},
                                                  "error": {"type": ["string", "null"]}}}}}}, "401": _err, "404": _err}}},
         "/sessions/{session_id}/hints": {"post": {"summary": "Reveal the next hint of a task", "parameters": [_sid],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["task"], "properties": {"task": {"type": "string"}}}}}},
-            "responses": {"200": {"description": "Hints shown so far"}, "400": _err, "401": _err, "404": _err}}},
+                "type": "object", "required": ["task"], "properties": {"task": _task_id}}}}},
+            "responses": {"200": {"description": "Hints shown so far"}, "400": _err, "401": _err, "404": _err,
+                          "413": _err}}},
         "/sessions/{session_id}/stop": {"post": {"summary": "Stop: final grade, then the sandbox is removed",
                                                  "parameters": [_sid], "responses": {"202": _status, "401": _err, "404": _err}}},
     },

@@ -1,23 +1,27 @@
 """Terminal recordings as asciicast v2 files (one per session and host), for replay.
 
 A reconnect appends to the same file, so a session's recording is whole across reloads;
-event times are seconds since the file's header.
+event times are seconds since the file's header. Recordings hold everything a candidate
+typed: files are 0600 and folders 0700.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import threading
 import time
 from pathlib import Path
+
+from webapp.config import private_dir
 
 MARKER_ROOM = 128  # kept free under each cap, so the "truncated" marker always fits
 
 
 class Recorder:
     def __init__(self, path: Path, cols: int, rows: int, title: str, max_bytes: int = 50 << 20):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         # A candidate can print without end (`yes`, `cat /dev/urandom`): past `max_bytes` the
         # recording keeps a marker and input, not output, so it cannot fill the host's disk.
         # Input may go a fifth further (more than anyone types), then stops too, so a script
@@ -28,7 +32,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         new = not path.exists() or path.stat().st_size == 0
-        self._f = path.open("ab")
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # also a file recorded before recordings were private
+        self._f = os.fdopen(fd, "ab")
         if new:
             self.start = time.time()
             self._write({"version": 2, "width": cols, "height": rows, "timestamp": int(self.start),

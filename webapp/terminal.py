@@ -3,7 +3,10 @@
 Client → server: JSON text frames {"i": "<keys>"} or {"r": [cols, rows]}.
 Server → client: binary frames of terminal output, as the shell wrote it.
 Only the session's owner (and admins) may attach, from this site's own pages, and only
-while the session is ready; a guard ends the shell when the session stops or expires.
+while the session is ready; a guard ends the shell when the session stops or expires, or
+when the user logs out or changes password. A handshake whose Origin is not this site
+(scheme, host and port, as the trusted proxies report them) or has none is answered 403
+before any upgrade: another site's page must not reach a shell with the user's cookie.
 One live terminal per session and host: opening it again (another tab) closes the older.
 """
 
@@ -15,14 +18,14 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
 from opslab import engine
 from webapp import services
 from webapp.db import db, session_scope
-from webapp.models import LabSession, State
+from webapp.models import LabSession, State, User
 from webapp.recording import Recorder
 
 sock = Sock()
@@ -33,6 +36,7 @@ _live_lock = threading.Lock()
 
 def init_app(app) -> None:
     sock.init_app(app)
+    app.before_request(refuse_foreign_origin)
 
 
 def recording_path(session_id: str, host: str) -> Path:
@@ -46,16 +50,53 @@ def _size(value, default: int, top: int) -> int:
         return default
 
 
-def _same_origin() -> bool:
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) origin, or None for anything else ("null", junk)."""
+    try:
+        u = urlsplit(url)
+        port = u.port or DEFAULT_PORTS.get(u.scheme)
+    except ValueError:
+        return None
+    if u.scheme not in DEFAULT_PORTS or not u.hostname or u.path not in ("", "/") or u.query or u.username:
+        return None
+    return u.scheme, u.hostname, port
+
+
+def same_origin() -> bool:
+    """Whether the request's Origin is exactly this site: same scheme, host and port as the
+    request (behind OPSLAB_TRUSTED_PROXIES the scheme is the one the proxy saw). No Origin
+    is a refusal: browsers always send one on a WebSocket handshake."""
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+    if not origin:
+        return False
+    theirs = _origin_of(origin)
+    ours = _origin_of(f"{request.scheme}://{request.host}")
+    return theirs is not None and theirs == ours
 
 
-def _still_open(app, session_id: str) -> bool:
+def refuse_foreign_origin():
+    """Before any WebSocket route runs (and so before the upgrade): 403 for another origin."""
+    rule = request.url_rule
+    if rule is not None and getattr(rule, "websocket", False) and not same_origin():
+        return Response("refused: this terminal opens only from this site's own pages\n", 403,
+                        mimetype="text/plain")
+    return None
+
+
+def _why_over(app, session_id: str, user_id: int, version: int) -> str | None:
+    """Why this terminal must close now (the lab ended; the user logged out), or None."""
     with session_scope(app) as s:
         ls = s.get(LabSession, session_id)
-        return bool(ls and ls.state == State.ready
-                    and (ls.deadline is None or services.aware(ls.deadline) > services.utcnow()))
+        if not (ls and ls.state == State.ready
+                and (ls.deadline is None or services.aware(ls.deadline) > services.utcnow())):
+            return "the lab has ended"
+        user = s.get(User, user_id)
+        if user is None or user.session_version != version:
+            return "you logged out (or your password changed); log in again"
+        return None
 
 
 def _claim(key: tuple[str, str], ws) -> None:
@@ -76,7 +117,7 @@ def _release(key: tuple[str, str], ws) -> None:
 @sock.route("/sessions/<session_id>/terminal/<host>")
 def terminal(ws, session_id: str, host: str):
     ls = db().get(LabSession, session_id)
-    if not _same_origin() or ls is None or not services.can_access(g.user, ls):
+    if ls is None or not services.can_access(g.user, ls):  # the Origin was checked before the upgrade
         ws.close(reason=1008, message="not your session")
         return
     if ls.state != State.ready:
@@ -87,6 +128,7 @@ def terminal(ws, session_id: str, host: str):
         ws.close(reason=1008, message="no such host")
         return
     title = f"{ls.lab_id} {host}"
+    viewer = (g.user.id, g.user.session_version)
     db().close()  # do not hold a database connection for the life of a terminal
     app = current_app._get_current_object()
     cols, rows = _size(request.args.get("cols"), 80, 500), _size(request.args.get("rows"), 24, 200)
@@ -111,9 +153,10 @@ def terminal(ws, session_id: str, host: str):
 
     def guard() -> None:  # the server holds the deadline, not the browser
         while not done.wait(GUARD_INTERVAL):
-            if not _still_open(app, session_id):
+            why = _why_over(app, session_id, *viewer)
+            if why:
                 with contextlib.suppress(ConnectionClosed, OSError):
-                    ws.close(reason=1000, message="the lab has ended")
+                    ws.close(reason=1000, message=why)
                 return
 
     threads = [threading.Thread(target=pump, daemon=True), threading.Thread(target=guard, daemon=True)]

@@ -1,6 +1,16 @@
 // The session page: status polling, one xterm.js terminal per host, Check, hints, Stop.
 (function () {
   "use strict";
+  // xterm.js writes its theme and cell sizes into <style> elements it creates; the page's CSP
+  // allows those only with this response's nonce, given to this script's tag: stamp it on
+  // each <style> as it is created (before insertion, when the browser reads it).
+  const styleNonce = document.currentScript.nonce;
+  const createElement = document.createElement.bind(document);
+  document.createElement = (tag, options) => {
+    const el = createElement(tag, options);
+    if (String(tag).toLowerCase() === "style") el.setAttribute("nonce", styleNonce);
+    return el;
+  };
   const root = document.getElementById("session");
   const sid = root.dataset.session;
   const hosts = root.dataset.hosts.split(",");
