@@ -296,7 +296,7 @@ def reveal_hint(s, ls: LabSession, lab: Lab, task_id: str) -> list[str]:
     try:
         task = lab.task(task_id)
     except KeyError:
-        raise SessionError(f"no task {task_id!r} in this lab", 404) from None
+        raise SessionError(f"no task {task_id[:100]!r} in this lab", 404) from None
     shown = dict(ls.hints_revealed or {})
     shown[task_id] = min(shown.get(task_id, 0) + 1, len(task.hints))
     ls.hints_revealed = shown

@@ -55,16 +55,17 @@ def existing_user(email: str):
 @click.argument("email")
 @click.option("--password", envvar="OPSLAB_PASSWORD", help="Default: prompt (or $OPSLAB_PASSWORD).")
 def user_password(email: str, password: str | None) -> None:
-    """Set a new password for a user (e.g. the first admin's, if it was lost)."""
-    from webapp.auth import MIN_PASSWORD, hash_password
+    """Set a new password for a user (e.g. the first admin's, if it was lost); their sessions
+    and API token end."""
+    from webapp.auth import set_password
 
     password = password or click.prompt("new password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        fail(f"the password must have at least {MIN_PASSWORD} characters")
     with existing_user(email) as (s, u):
-        u.password_hash = hash_password(password)
-        s.commit()
-    err(f"password of {u.email} changed")
+        try:
+            set_password(s, u, password)
+        except ValueError as e:
+            fail(str(e))
+    err(f"password of {u.email} changed; their sessions and API token have ended")
 
 
 @user.command("token")

@@ -108,7 +108,7 @@ def test_a_password_change_ends_every_other_session_and_the_api_token(app, clien
 
 
 def test_a_password_reset_from_the_cli_ends_the_sessions_too(app, client, login, monkeypatch, tmp_path):
-    from webapp.cli import main
+    from opslab.cli import main
 
     monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("OPSLAB_VAR", str(tmp_path / "var"))
@@ -124,7 +124,7 @@ BAD_EMAILS = ["ann", "ann@", "@example.org", "ann smith@example.org", "ann@exa m
 
 @pytest.mark.parametrize("email", BAD_EMAILS)
 def test_the_cli_refuses_the_emails_the_login_form_refuses(app, client, monkeypatch, tmp_path, email):
-    from webapp.cli import main
+    from opslab.cli import main
 
     page = client.get("/login").get_data(as_text=True)
     r = client.post("/login", data={"csrf_token": csrf_from(page), "email": email, "password": "password-123"})
@@ -136,7 +136,7 @@ def test_the_cli_refuses_the_emails_the_login_form_refuses(app, client, monkeypa
 
 
 def test_the_cli_refuses_weak_passwords(app, monkeypatch, tmp_path):
-    from webapp.cli import main
+    from opslab.cli import main
 
     monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("OPSLAB_VAR", str(tmp_path / "var"))
