@@ -144,7 +144,7 @@ def test_cached_lookup_sees_edits(greeting_lab_dir):
 
 def test_an_alias_bomb_is_refused_at_once(greeting_lab_dir):
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
-        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
     (greeting_lab_dir / "lab.yaml").write_text(bomb + "id: *i\n")
     found = problems(greeting_lab_dir)
     assert any("aliases (*name) are not allowed" in p for p in found), found
