@@ -237,7 +237,8 @@ class DockerProvider:
                 except docker.errors.APIError as e:
                     if "overlap" not in str(e).lower():
                         raise
-        raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
+        raise InfraError(f"20 subnets of the sandbox pool {self.pool} were taken by others while this sandbox "
+                         "started; try again (a larger OPSLAB_SANDBOX_POOL helps on a busy engine)")
 
     def _free_subnet(self) -> ipaddress.IPv4Network:
         used = []
@@ -245,10 +246,12 @@ class DockerProvider:
             for cfg in (n.get("IPAM") or {}).get("Config") or []:
                 if cfg.get("Subnet"):
                     used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
-        for candidate in self.pool.subnets(new_prefix=SUBNET_PREFIX):
-            if not any(candidate.overlaps(u) for u in used):
-                return candidate
-        raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
+        free = [c for c in self.pool.subnets(new_prefix=SUBNET_PREFIX) if not any(c.overlaps(u) for u in used)]
+        if not free:
+            raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
+        # A random free one, not the first: processes starting sandboxes at once (workers, the
+        # CLI, a validate run) would otherwise all race for the same subnet and retry in step.
+        return secrets.choice(free[:256])
 
     def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str) -> None:
         api = self.client.api
