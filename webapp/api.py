@@ -97,7 +97,7 @@ def start():
     if not isinstance(lab_id, str) or not lab_id:
         return jsonify(error='send JSON {"lab": "<lab id>"}; GET /api/v1/labs lists them'), 400
     ls = services.start_session(db(), g.user, lab_id, current_app.config)
-    tasks.enqueue_provision(ls.id)
+    tasks.enqueue_provision(ls.id)  # if the queue is away, the sweep queues it again (services.stalled_starts)
     return jsonify(status(ls)), 202
 
 
@@ -112,7 +112,9 @@ def get(session_id: str):
 def check(session_id: str):
     ls = owned(session_id)
     gr = services.request_grade(db(), ls)
-    tasks.enqueue_grade(gr.id)
+    if not tasks.enqueue_grade(gr.id):
+        services.fail_grade(db(), gr, "the platform's queue is not reachable right now; press Check again in a minute")
+        return jsonify(error=gr.error, grade_id=gr.id), 503
     return jsonify(grade_id=gr.id), 202
 
 

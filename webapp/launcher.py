@@ -1,6 +1,6 @@
 """`opslab platform` (what `make run` starts): Redis, the database, web server, three Celery
 workers (sandbox lifecycle; Checks; final grades) and beat on one machine, with the embedded
-defaults. Ctrl-C stops all of it. var/ and everything it creates there is private to the
+defaults, each restarted on its own when it dies (webapp.supervisor). Ctrl-C stops all of it. var/ and everything it creates there is private to the
 user running it (folders 0700, logs 0600).
 """
 
@@ -10,29 +10,21 @@ import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 from webapp.config import ROOT, defaults, private_dir, var_dir
+from webapp.supervisor import Child, Supervisor, port_open
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.3):
-            return True
-    except OSError:
-        return False
-
-
-def start_redis(url: str, var: Path, log) -> subprocess.Popen | None:
-    """Start a private redis-server for a loopback REDIS_URL that nothing answers yet."""
+def redis_child(url: str, var: Path, logs: Path) -> Child | None:
+    """A private redis-server for a loopback REDIS_URL that nothing answers yet, keeping its
+    queue in an append-only file under var/redis (queued tasks survive a restart)."""
     u = urlparse(url)
     host, port = u.hostname or "127.0.0.1", u.port or 6379
-    if _port_open(host, port):
+    if port_open(host, port):
         return None
     if host not in ("127.0.0.1", "localhost"):
         raise SystemExit(f"error: Redis at {url} does not answer; start it or set OPSLAB_REDIS_URL")
@@ -41,14 +33,18 @@ def start_redis(url: str, var: Path, log) -> subprocess.Popen | None:
         raise SystemExit("error: redis-server is not installed; run `make run` (it installs it) "
                          "or `sudo apt-get install redis-server`")
     private_dir(var / "redis")
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"),
-                             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(50):
-        if _port_open(host, port):
-            return proc
+    return Child("redis", [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(var / "redis"),
+                           "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+                           "--protected-mode", "yes"],
+                 logs / "redis.log", port=(host, port), open_log=private_log)
+
+
+def wait_port(host: str, port: int, what: str, log: Path, timeout: float = 10) -> None:
+    end = time.monotonic() + timeout
+    while not port_open(host, port):
+        if time.monotonic() > end:
+            raise SystemExit(f"error: {what} did not start within {timeout:.0f} s; see {log}")
         time.sleep(0.1)
-    raise SystemExit(f"error: redis-server did not start; see {var / 'logs'}")
 
 
 def private_log(path: Path):
@@ -95,42 +91,43 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, gr
     from webapp import create_app
     from webapp.migrate import upgrade
 
-    if _port_open(host, port):
+    if port_open(host, port):
         raise SystemExit(f"error: {host}:{port} is already in use (another opslab?); stop what listens there "
                          f"or pick another port: opslab platform --port {port + 1}  (make run PORT={port + 1})")
     var = private_dir(var_dir())
     cfg = defaults()
     logs = private_dir(var / "logs")
-    procs: list[tuple[str, subprocess.Popen]] = []
-    redis = start_redis(cfg["REDIS_URL"], var, private_log(logs / "redis.log"))
-    private_log(logs / "access.log").close()  # gunicorn appends to it as it is
-    if redis:
-        procs.append(("redis", redis))
-    upgrade(cfg["DATABASE_URL"])
-    app = create_app()
-    admin = ensure_admin(app)
-    py = sys.executable
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    commands = {
-        "web": [py, "-m", "gunicorn", "-k", "gthread", "--threads", "64", "-w", "1", "-b", f"{host}:{port}",
-                "--access-logfile", str(logs / "access.log"), "webapp.wsgi:app"],
-        **worker_commands(py, workers, graders),
-        "beat": [py, "-m", "celery", "-A", "webapp.worker", "beat", "--loglevel", "INFO",
-                 "--schedule", str(var / "celerybeat-schedule")],
-    }
-    for name, cmd in commands.items():
-        procs.append((name, subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                                             stdout=private_log(logs / f"{name}.log"), stderr=subprocess.STDOUT)))
-    for _ in range(100):
-        if _port_open(host, port):
-            break
-        time.sleep(0.1)
+    sup = Supervisor()
+    try:
+        redis = redis_child(cfg["REDIS_URL"], var, logs)
+        if redis:
+            sup.add(redis)
+            wait_port(*redis.port, "redis-server", redis.log)
+        private_log(logs / "access.log").close()  # gunicorn appends to it as it is
+        upgrade(cfg["DATABASE_URL"])
+        admin = ensure_admin(create_app())
+        py = sys.executable
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        commands = {
+            "web": [py, "-m", "gunicorn", "-k", "gthread", "--threads", "64", "-w", "1", "-b", f"{host}:{port}",
+                    "--access-logfile", str(logs / "access.log"), "webapp.wsgi:app"],
+            **worker_commands(py, workers, graders),
+            "beat": [py, "-m", "celery", "-A", "webapp.worker", "beat", "--loglevel", "INFO",
+                     "--schedule", str(var / "celerybeat-schedule")],
+        }
+        for name, cmd in commands.items():
+            sup.add(Child(name, cmd, logs / f"{name}.log", env=env, cwd=ROOT, open_log=private_log,
+                          port=(host, port) if name == "web" else None))
+        wait_port(host, port, "the web server", logs / "web.log", timeout=30)
+    except BaseException:
+        sup.stop(grace=3)
+        raise
     print(f"\nopslab is running at http://{host}:{port}/")
     if admin:
         print(f"log in as {admin[0]} with password {admin[1]}  (shown once; `opslab user create` adds more)")
     else:
         print("log in with your account (`opslab user create EMAIL --role admin` adds one)")
-    print(f"logs: {logs}/   Ctrl-C stops everything\n", flush=True)
+    print(f"logs: {logs}/   Ctrl-C stops everything; a process that dies is restarted\n", flush=True)
 
     stopping = False
 
@@ -142,21 +139,10 @@ def run_platform(host: str = "127.0.0.1", port: int = 8000, workers: int = 8, gr
     signal.signal(signal.SIGTERM, stop)
     try:
         while not stopping:
-            for name, p in procs:
-                if p.poll() is not None:
-                    print(f"error: {name} exited ({p.returncode}); see {logs / (name + '.log')}", file=sys.stderr)
-                    stopping = True
+            sup.tend()
             time.sleep(0.3)
     finally:
         print("stopping…", flush=True)
-        for _, p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        deadline = time.time() + 10
-        for _, p in procs:
-            try:
-                p.wait(max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        sup.stop()
         print("stopped")
     return 0

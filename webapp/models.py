@@ -85,6 +85,10 @@ class LabSession(Base):
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     invite_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # timed assessments (later)
+    # The worker provisioning the sandbox ("host:pid") and since when: a redelivered task
+    # leaves a live worker's start alone, and the sweep re-queues one whose worker died.
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     user: Mapped[User] = relationship()
     grades: Mapped[list[Grade]] = relationship(back_populates="session", order_by="Grade.id")
 

@@ -8,16 +8,20 @@ before the side effect it triggers (creating or destroying a sandbox, grading).
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 
 from opslab import engine
 from opslab.engine import Lab, LabError, LabNotFound
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
 
 log = logging.getLogger(__name__)
+START_LOCK = 0x6F70736C  # "opsl": PostgreSQL advisory lock key taken by every start
+STALE_CLAIM = timedelta(minutes=6)  # past any setup script (5 min): a claim from another host lapses
 LAB_ID = re.compile(r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$")  # as grader.schema.SLUG: refused before any file is read
 
 
@@ -41,10 +45,24 @@ def load_lab(lab_id: str) -> Lab:
         raise SessionError(f"lab {lab_id} is being repaired by its authors; try another lab", 409) from None
 
 
+def _serialize_starts(s, user: User) -> None:
+    """Make the caps' count-then-insert one atomic step: starts take a lock held until commit.
+    SQLite ignores FOR UPDATE, but its first write takes the database's one write lock, so a
+    no-op UPDATE serializes every start; PostgreSQL takes a transaction advisory lock."""
+    dialect = s.get_bind().dialect.name
+    if dialect == "sqlite":
+        s.execute(update(User).where(User.id == user.id).values(id=User.id)
+                  .execution_options(synchronize_session=False))
+    elif dialect == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": START_LOCK})
+    else:
+        s.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
 def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
     """Record a requested session after the capacity checks; the caller enqueues provisioning."""
     lab = load_lab(lab_id)
-    s.execute(select(User.id).where(User.id == user.id).with_for_update())  # one start per user at a time
+    _serialize_starts(s, user)
     mine = s.scalar(select(func.count()).select_from(LabSession)
                     .where(LabSession.user_id == user.id, LabSession.state.in_(ACTIVE)))
     if mine >= config["MAX_SESSIONS_PER_USER"]:
@@ -69,42 +87,100 @@ def _readable(exc: BaseException) -> str | None:
     return str(exc) if isinstance(exc, SessionError) else engine.describe_failure(exc)
 
 
+def worker_id() -> str:
+    """This process, as a claim names it: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_alive(claimed_by: str | None, claimed_at: datetime | None) -> bool:
+    """Is the worker that claimed a start still at it? On this machine: its process is alive.
+    Elsewhere (another host's worker): until STALE_CLAIM has passed."""
+    if not claimed_by or not claimed_at:
+        return False
+    host, _, pid = claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    return aware(claimed_at) > utcnow() - STALE_CLAIM
+
+
+def _claim_start(s, ls: LabSession) -> bool:
+    """Take the sandbox start for this worker with one conditional UPDATE (compare and set),
+    unless a live worker holds it: a task delivered twice never starts the sandbox twice."""
+    state, holder = ls.state, ls.claimed_by
+    if state == State.provisioning and _claim_alive(holder, ls.claimed_at):
+        return False
+    holder_is = LabSession.claimed_by.is_(None) if holder is None else LabSession.claimed_by == holder
+    taken = s.execute(update(LabSession).where(LabSession.id == ls.id, LabSession.state == state, holder_is)
+                      .values(state=State.provisioning, claimed_by=worker_id(), claimed_at=utcnow(),
+                              progress="creating the sandbox")
+                      .execution_options(synchronize_session=False))
+    s.commit()
+    s.refresh(ls)
+    return taken.rowcount == 1
+
+
+def _finish_start(s, ls: LabSession, **values) -> bool:
+    """Move a start this worker holds out of `provisioning` (to ready or failed), only if it is
+    still provisioning and still ours: a Stop meanwhile wins, and a takeover is left alone."""
+    moved = s.execute(update(LabSession).where(LabSession.id == ls.id, LabSession.state == State.provisioning,
+                                               LabSession.claimed_by == worker_id())
+                      .values(**values).execution_options(synchronize_session=False))
+    s.commit()
+    s.refresh(ls)
+    return moved.rowcount == 1
+
+
 def provision(s, session_id: str) -> None:
     """Create the sandbox and run setup; the clock starts when it is ready. Every failure
-    ends in `failed` with a reason a person can read."""
+    ends in `failed` with a reason a person can read; every move out of `provisioning` is a
+    conditional update, so a Stop during provisioning wins and the sandbox is removed."""
     ls = s.get(LabSession, session_id)
     if ls is None or ls.state not in (State.requested, State.provisioning):
         return  # already done (or stopped) — a redelivered task has nothing to do
     redelivered = ls.state == State.provisioning
-    ls.state, ls.progress = State.provisioning, "creating the sandbox"
-    s.commit()
+    if not _claim_start(s, ls):
+        return  # a live worker is starting it
     try:
         lab = load_lab(ls.lab_id)
         if redelivered:  # a previous attempt died half-way: start from a clean slate
             engine.destroy_sandbox(session_id)
 
         def progress(msg: str) -> None:
-            ls.progress = msg[:200]
+            s.execute(update(LabSession).where(LabSession.id == session_id, LabSession.state == State.provisioning)
+                      .values(progress=msg[:200]).execution_options(synchronize_session=False))
             s.commit()
 
         engine.start_lab(lab, session=session_id, progress=progress)
     except Exception as e:  # every failure ends in `failed` with a readable reason
         reason = _readable(e)
-        ls.state, ls.progress = State.failed, ""
-        ls.failure_reason = reason or "the sandbox could not be created; please try again"
-        ls.ended_at = utcnow()
-        s.commit()
+        if not _finish_start(s, ls, state=State.failed, progress="", ended_at=utcnow(),
+                             failure_reason=reason or "the sandbox could not be created; please try again"):
+            if ls.claimed_by == worker_id():  # stopped meanwhile (which is why it broke): clean up
+                engine.destroy_sandbox(session_id)
+            return
         if reason is None:
             raise
         return
-    s.refresh(ls)
-    if ls.state != State.provisioning:  # stopped or failed meanwhile: the sandbox must not outlive it
-        engine.destroy_sandbox(session_id)
-        return
-    ls.state, ls.progress = State.ready, "ready"
-    ls.ready_at = utcnow()
-    ls.deadline = ls.ready_at + timedelta(seconds=lab.duration_seconds)  # the clock starts when ready
-    s.commit()
+    ready_at = utcnow()
+    if not _finish_start(s, ls, state=State.ready, progress="ready", ready_at=ready_at,
+                         deadline=ready_at + timedelta(seconds=lab.duration_seconds)):  # the clock starts now
+        if ls.claimed_by == worker_id():  # stopped or failed meanwhile: the sandbox must not outlive it
+            engine.destroy_sandbox(session_id)
+
+
+def stalled_starts(s, unclaimed_after: int = 60) -> list[str]:
+    """Starts to queue again: requested a while ago and never claimed (the task was lost on
+    the way, e.g. Redis was away), or claimed by a worker that has died."""
+    cutoff = utcnow() - timedelta(seconds=unclaimed_after)
+    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)))).all()
+    return [r.id for r in rows
+            if (r.state == State.requested and aware(r.created_at) < cutoff)
+            or (r.state == State.provisioning and not _claim_alive(r.claimed_by, r.claimed_at))]
 
 
 def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
@@ -180,6 +256,12 @@ def grade(s, grade_id: int) -> None:
             log.exception("grading %s (grade %s) failed", ls.id, g.id)
             g.error = "grading failed on the platform's side; press Check again (the error was logged)"
     g.done_at = utcnow()
+    s.commit()
+
+
+def fail_grade(s, g: Grade, reason: str) -> None:
+    """End a grade that cannot run with a sentence (it must not block the next Check)."""
+    g.error, g.done_at = reason, utcnow()
     s.commit()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from flask import current_app
 
 from webapp import services
 from webapp.db import session_scope
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="webapp.tasks.provision", acks_late=True)
@@ -55,20 +59,34 @@ def sweep() -> None:
             expire.delay(sid)
         for sid in services.unfinished(s):
             finish.delay(sid)
+        for sid in services.stalled_starts(s):
+            provision.delay(sid)  # lost on the way or its worker died: the claim decides who starts it
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
 
 
-# Enqueueing happens after the row is committed, so a worker always finds it.
+# Enqueueing happens after the row is committed, so a worker always finds it. When the queue
+# cannot be reached, the row stays and says so: a start is queued again by the sweep
+# (services.stalled_starts), a Check ends with a sentence instead of blocking the next one.
 
-def enqueue_provision(session_id: str) -> None:
-    provision.delay(session_id)
+def _enqueue(task, *args) -> bool:
+    try:
+        task.apply_async(args, retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2,
+                                                          "interval_step": 0.5, "interval_max": 1})
+    except Exception:  # noqa: BLE001 - the broker is away; the caller records what it means
+        log.warning("could not queue %s%r", task.name, args, exc_info=True)
+        return False
+    return True
 
 
-def enqueue_grade(grade_id: int) -> None:
-    grade.delay(grade_id)
+def enqueue_provision(session_id: str) -> bool:
+    return _enqueue(provision, session_id)
 
 
-def enqueue_finish(session_id: str) -> None:
-    finish.delay(session_id)
+def enqueue_grade(grade_id: int) -> bool:
+    return _enqueue(grade, grade_id)
+
+
+def enqueue_finish(session_id: str) -> bool:
+    return _enqueue(finish, session_id)

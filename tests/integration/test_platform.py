@@ -221,3 +221,32 @@ def test_terminal_rules_one_window_same_origin_ends_with_the_lab(platform, provi
         while True:
             second.recv()
     wait_state(s, platform, sid, {"destroyed"})
+
+
+def test_a_stop_during_provisioning_wins(platform, provider):
+    """Stop while the sandbox is being started: the session ends destroyed, the start that
+    finishes afterwards does not overwrite it, and its sandbox is removed."""
+    s, csrf = login(platform, ADMIN)
+    worker = platform.procs["worker"]
+    for _ in range(5):  # catch the start in the act (it takes about a second)
+        sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                     headers={"X-CSRFToken": csrf}).json()["id"]
+        st = wait_state(s, platform, sid, {"provisioning", "ready"}, timeout=30)
+        if st["state"] == "provisioning":
+            break
+        s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
+        wait_state(s, platform, sid, {"destroyed"})
+    else:
+        pytest.fail("never saw a session in provisioning")
+    os.killpg(worker.pid, signal.SIGSTOP)
+    try:
+        assert s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf}).json()["state"] \
+            == "destroyed"
+    finally:
+        os.killpg(worker.pid, signal.SIGCONT)
+    end = time.time() + 30
+    while provider.list(sid):
+        assert time.time() < end, "the sandbox of a stopped start outlived it"
+        time.sleep(0.2)
+    time.sleep(1)
+    assert s.get(f"{platform.url}/api/v1/sessions/{sid}").json()["state"] == "destroyed"

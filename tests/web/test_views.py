@@ -324,3 +324,65 @@ def test_a_lab_error_reaches_the_candidate_as_one_sentence(app, client, login):
     body = client.get(f"/api/v1/sessions/{sid}").json
     assert body["error"] == "grading is unavailable for this lab right now"
     assert "ImportError" not in str(body)
+
+
+def test_caps_hold_under_parallel_starts(app, make_user):
+    """Count-then-insert is one atomic step: parallel starts never pass a cap (SQLite ignores
+    FOR UPDATE; the start takes the database's write lock first)."""
+    import threading
+
+    from webapp import services
+    from webapp.models import User
+
+    def start_all(users, n_each, config) -> tuple[int, list[int]]:
+        barrier, made, refused = threading.Barrier(len(users) * n_each), [], []
+
+        def one(uid):
+            with session_scope(app) as s:
+                barrier.wait()
+                try:
+                    services.start_session(s, s.get(User, uid), "greeting-file", config)
+                    made.append(uid)
+                except services.SessionError as e:
+                    refused.append(e.status)
+
+        threads = [threading.Thread(target=one, args=(u,)) for u in users for _ in range(n_each)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return len(made), refused
+
+    one_user = make_user("busy@example.org").id
+    made, refused = start_all([one_user], 6, {"MAX_SESSIONS_PER_USER": 2, "CAPACITY": 100})
+    assert made == 2 and refused == [429] * 4
+    crowd = [make_user(f"c{i}@example.org").id for i in range(12)]
+    made, refused = start_all(crowd, 1, {"MAX_SESSIONS_PER_USER": 2, "CAPACITY": 10})  # 2 slots already taken
+    assert made == 8 and refused == [503] * 4
+
+
+def test_a_check_the_queue_cannot_take_ends_with_a_sentence(app, client, login):
+    """Redis away: the Check is not left pending (which would block Checks for minutes)."""
+    user, csrf = login()
+    sid = add_session(app, user.id)
+    r = client.post(f"/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf})  # REDIS_URL points nowhere
+    assert r.status_code == 503 and "queue is not reachable" in r.json["error"]
+    body = client.get(f"/api/v1/sessions/{sid}").json
+    assert body["pending_grade"] is None and "queue is not reachable" in body["error"]
+
+
+def test_starts_lost_on_the_way_or_held_by_a_dead_worker_are_queued_again(app, make_user):
+    from datetime import timedelta
+
+    from webapp import services
+
+    uid = make_user().id
+    fresh, lost, dead, live = (add_session(app, uid, st) for st in
+                               (State.requested, State.requested, State.provisioning, State.provisioning))
+    with session_scope(app) as s:
+        s.get(LabSession, lost).created_at = services.utcnow() - timedelta(minutes=2)
+        host = services.worker_id().rpartition(":")[0]
+        s.get(LabSession, dead).claimed_by, s.get(LabSession, dead).claimed_at = f"{host}:999999999", services.utcnow()
+        s.get(LabSession, live).claimed_by, s.get(LabSession, live).claimed_at = services.worker_id(), services.utcnow()
+        s.commit()
+        assert sorted(services.stalled_starts(s)) == sorted([lost, dead])
