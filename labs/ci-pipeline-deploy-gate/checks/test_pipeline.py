@@ -39,7 +39,7 @@ class Play:
         self.error = None
         self.token = secrets.token_hex(20)
         self.nonce = secrets.token_hex(4)
-        self.sha, self.push, self.live, self.events = {}, {}, {}, []
+        self.sha, self.push, self.live, self.events, self.server_main = {}, {}, {}, [], {}
 
     def run(self, cmd, *args):
         return self.host.run(cmd, *args)
@@ -80,6 +80,7 @@ class Play:
             out = r.stdout + r.stderr
         self.push[name] = out
         self.live[name] = self.live_revision()
+        self.server_main[name] = self.run(GIT + " --git-dir=%s rev-parse -q --verify refs/heads/main", BARE).stdout.strip()
 
     def play(self):
         self.tmp = self.ok("/usr/bin/mktemp -d /var/tmp/.opslab-check.XXXXXX").strip()
@@ -202,8 +203,17 @@ def test_commit_with_a_failing_test_does_not_go_live(play):
 def test_pipeline_reports_the_failing_test(play):
     ready(play, "F")
     status = play.status["F"]
-    assert status.startswith("failed:"), (
+    rejected = play.server_main["F"] != play.sha["F"]  # a pre-receive gate turned the push down
+    assert rejected or status.startswith("failed:"), (
         f"the pipeline for a commit with a failing unit test did not fail (ci-run status: {status or 'none'})"
+    )
+
+
+@pytest.mark.task("tests-gate")
+def test_passing_commit_still_goes_live(play):
+    ready(play, "G")
+    assert same(play.live["G"], play.sha["G"]), (
+        "after the failing test was removed again, a commit whose tests all pass did not go live"
     )
 
 
@@ -312,3 +322,15 @@ def test_live_release_is_signed_with_the_deploy_token(play):
         f"{CURRENT}/RELEASE.sig is not the HMAC of REVISION with the DEPLOY_TOKEN of /etc/ci/secrets.env: "
         "the app loader would refuse this release"
     )
+
+
+RUNNER_TOOLS = ("/usr/bin/ci-run", "/usr/bin/python3.11", "/usr/bin/bash", "/usr/bin/git", "/usr/bin/openssl")
+PYTHON_DIRS = ("/usr/lib/python3", "/usr/local/lib/python3", "/etc/python3")
+
+
+@pytest.mark.task("secrets-safe")
+def test_runner_is_as_installed(modified, changes):
+    changed = [t for t in RUNNER_TOOLS if modified(t)]
+    assert not changed, f"{changed[0]} was changed: fix the pipeline, not the runner and the tools it uses"
+    touched = [p for p in changes() if p.startswith(PYTHON_DIRS)]
+    assert not touched, f"the system's Python was changed ({touched[0]}): fix the pipeline, not the runner"
