@@ -1,0 +1,5 @@
+"""New checkout flow (WIP, not reviewed): do not ship."""
+
+
+def checkout(basket):
+    raise NotImplementedError("new checkout is not finished")

@@ -1,0 +1,1 @@
+"""acme-agent: ships host metrics to Acme's collector."""
