@@ -229,7 +229,7 @@ if [ "$mode" != down ]; then
   done
   kill -0 "$pid" 2>/dev/null || { echo "STUB-FAILED"; exit 0; }
 fi
-cd /tmp && /usr/bin/timeout -k 2 8 /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${envs[@]}" "$@" </dev/null >/dev/null 2>&1
+cd /tmp && /usr/bin/timeout -k 2 8 /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "${envs[@]}" "$@" </dev/null >/dev/null 2>&1
 echo "RC=$?"
 if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
 [ "$kind" = db ] && /usr/bin/rm -f /run/postgresql/.s.PGSQL.5432
@@ -292,13 +292,50 @@ def test_api_health_check_asks_the_health_endpoint(host, project, toolbox):
     _judge_health(host, project, toolbox, "api", {"busy": "/healthz answers 503", "down": "the API is down"})
 
 
+# The clients the health checks run with here, and what they run on: a candidate could swap
+# one for a stand-in that passes whatever the service's state.
+CLIENT_FILES = ["/usr/share/postgresql-common/pg_wrapper", "/usr/lib/postgresql/15/bin/pg_isready",
+                "/usr/lib/postgresql/15/bin/psql", "/usr/bin/redis-cli", "/usr/bin/python3.11", "/usr/bin/perl",
+                "/usr/bin/curl", "/usr/bin/timeout", "/usr/bin/env", "/usr/bin/grep", "/usr/bin/dash", "/usr/bin/bash"]
+
+
 @pytest.mark.task("healthy-startup")
-def test_api_health_check_uses_a_tool_the_api_image_has(project, toolbox):
-    argv = health_argv(services(project, toolbox)["api"])
-    words = " ".join(argv).replace("(", " ").split()
-    tools = {w.rsplit("/", 1)[-1] for w in words} & {"curl", "wget", "nc", "httpie", "http"}
-    assert not tools, (f"the api image (python:3.12-slim, see api/Dockerfile) has no {sorted(tools)[0]}: "
-                       "its health check would never pass")
+def test_health_check_clients_are_as_installed(modified):
+    changed = [p for p in CLIENT_FILES if modified(p)]
+    assert not changed, f"{changed[0]} changed since the host was built: put back the original so the health checks can be trusted"
+
+
+# What each service's image has to run a health check with (besides a shell and coreutils).
+IMAGE_TOOLS = {"db": ({"pg_isready", "psql"}, "the postgres image"),
+               "cache": ({"redis-cli"}, "the redis image"),
+               "api": ({"python", "python3", "python3.12"}, "the api image (python:3.12-slim, see api/Dockerfile)")}
+SHELL_TOOLS = {"sh", "bash", "exit", "test", "[", "[[", "true", "false", "echo", "printf", "grep", "cat", "timeout",
+               "exec", "command", "!", "{", "}", "(", ")", "then", "else", "fi", "if", "do", "done"}
+
+
+def programs(argv: list[str]) -> list[str]:
+    """The programs a health check runs: argv[0], or the first word of each shell command."""
+    if argv[:2] == ["/bin/sh", "-c"]:
+        out = []
+        for seg in re.split(r"[;&|\n]+|\$\(|`", argv[2]):
+            words = [w for w in seg.split() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
+            while words and words[0] in ("timeout", "exec", "command", "!") or (words and re.fullmatch(r"-?\d+[smh]?|-\w+", words[0])):
+                words = words[1:]
+            if words:
+                out.append(words[0].strip("(){}"))
+        return [p for p in out if p]
+    return argv[:1]
+
+
+@pytest.mark.task("healthy-startup")
+def test_health_checks_use_tools_their_images_have(project, toolbox):
+    svcs = services(project, toolbox)
+    for name, (tools, image) in IMAGE_TOOLS.items():
+        argv = health_argv(svcs[name])
+        for prog in programs(argv) if argv else []:
+            base = prog.rsplit("/", 1)[-1]
+            assert base in tools | SHELL_TOOLS and (not prog.startswith("/") or re.match(r"^/(usr/)?s?bin/", prog)), (
+                f"the health check of `{name}` runs {prog}, which {image} does not have: it would never pass there")
 
 
 def _waits_for(svc: dict, dep: str) -> bool:

@@ -640,6 +640,29 @@ def _run_health(host, argv: list[str], code: int) -> int:
     return int(m.group(1))
 
 
+# The programs a health check runs with here: a candidate could swap one for a stand-in.
+CLIENT_FILES = ["/usr/bin/python3.11", "/usr/bin/curl", "/usr/bin/timeout", "/usr/bin/dash", "/usr/bin/bash"]
+
+
+@pytest.mark.task("non-root-healthcheck")
+def test_healthcheck_tools_here_are_as_installed(modified):
+    changed = [p for p in CLIENT_FILES if modified(p)]
+    assert not changed, f"{changed[0]} changed since the host was built: put back the original so the health check can be trusted"
+
+
+@pytest.mark.task("non-root-healthcheck")
+def test_healthcheck_command_is_one_the_image_can_run(image):
+    argv = _health_argv(image)
+    progs = [argv[0]] if argv[:2] != ["/bin/sh", "-c"] else [
+        w[0] for seg in re.split(r"[;&|\n]+", argv[2]) if (w := [x for x in seg.split() if not re.match(r"^[A-Za-z_]\w*=", x)])]
+    for prog in progs:
+        base = posixpath.basename(prog)
+        in_image = posixpath.normpath(posixpath.join(image.final.workdir, prog)) in image.final.fs
+        assert (re.fullmatch(r"python[\d.]*|curl|wget|exit|test|\[|true|false|echo|grep|timeout|sh|bash", base)
+                and (not prog.startswith("/") or re.match(r"^/(usr/)?(local/)?s?bin/", prog))) or in_image, (
+            f"the HEALTHCHECK runs {prog}, which the image does not have")
+
+
 @pytest.mark.task("non-root-healthcheck")
 def test_healthcheck_passes_while_the_service_is_healthy(image, host):
     argv = _health_argv(image)
