@@ -11,6 +11,7 @@ check starts on the service's port, healthy, not ready, and gone."""
 from __future__ import annotations
 
 import re
+import shlex
 import secrets
 import shutil
 import string
@@ -313,18 +314,31 @@ SHELL_TOOLS = {"sh", "bash", "exit", "test", "[", "[[", "true", "false", "echo",
                "exec", "command", "!", "{", "}", "(", ")", "then", "else", "fi", "if", "do", "done"}
 
 
+def shell_programs(cmd: str) -> list[str]:
+    """The programs a shell command line runs: the first word of each simple command."""
+    lex = shlex.shlex(cmd, posix=True, punctuation_chars=True)
+    lex.whitespace_split = True
+    try:
+        tokens = list(lex)
+    except ValueError:
+        tokens = cmd.split()
+    progs, start = [], True
+    for t in tokens:
+        if set(t) <= set("();<>|&"):
+            start = True
+            continue
+        if start:
+            if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", t) or t in ("!", "exec", "command", "timeout", "{", "}") \
+                    or re.fullmatch(r"-?\d+[smh]?|-\w+", t):
+                continue
+            progs.append(t)
+            start = False
+    return progs
+
+
 def programs(argv: list[str]) -> list[str]:
     """The programs a health check runs: argv[0], or the first word of each shell command."""
-    if argv[:2] == ["/bin/sh", "-c"]:
-        out = []
-        for seg in re.split(r"[;&|\n]+|\$\(|`", argv[2]):
-            words = [w for w in seg.split() if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
-            while words and words[0] in ("timeout", "exec", "command", "!") or (words and re.fullmatch(r"-?\d+[smh]?|-\w+", words[0])):
-                words = words[1:]
-            if words:
-                out.append(words[0].strip("(){}"))
-        return [p for p in out if p]
-    return argv[:1]
+    return shell_programs(argv[2]) if argv[:2] == ["/bin/sh", "-c"] else argv[:1]
 
 
 @pytest.mark.task("healthy-startup")
