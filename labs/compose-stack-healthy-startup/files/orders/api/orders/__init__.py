@@ -1,0 +1,1 @@
+"""Orders API and its background worker."""

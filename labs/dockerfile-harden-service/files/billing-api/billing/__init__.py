@@ -1,0 +1,1 @@
+"""Acme billing API: invoices and payment webhooks."""

@@ -1,0 +1,3 @@
+from billing.api import create_app
+
+app = create_app()
