@@ -42,6 +42,8 @@ CHECK_TOOLS: dict[str, CheckTool] = {
         env={"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": "{workdir}/terraformrc"},
         files={"terraformrc": TERRAFORM_CLI_CONFIG}),
     "promtool": CheckTool("promtool", "opslab/prometheus", ("/usr/bin/promtool",), timeout=60),
+    "hadolint": CheckTool("hadolint", "opslab/containers", ("/usr/bin/hadolint",), timeout=60),
+    "compose": CheckTool("compose", "opslab/containers", ("/usr/bin/docker-compose",), timeout=60),
 }
 
 

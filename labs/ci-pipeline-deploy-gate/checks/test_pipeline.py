@@ -103,8 +103,8 @@ class Play:
 
         # F: a failing test.
         self.write(f"tests/test_zz_{n}.py",
-                   "import unittest\n\n\nclass Regression%sTest(unittest.TestCase):\n"
-                   "    def test_fails(self):\n        self.assertEqual(%d, %d)\n" % (n, 1, 2))
+                   f"import unittest\n\n\nclass Regression{n}Test(unittest.TestCase):\n"
+                   "    def test_fails(self):\n        self.assertEqual(1, 2)\n")
         self.sha["F"] = self.commit(f"pricing: regression test {n}")
         self.do_push("F", "main")
 
@@ -301,7 +301,7 @@ def test_pipeline_logs_do_not_show_the_deploy_token(play):
     ready(play, "F", "G", "B", "G2")
     log = play.logs["G2"]
     assert log.rc == 0 and "--- stage" in log.stdout, (
-        f"ci-run left no log for a deployed commit in /var/log/ci: the pipeline must run through ci-run"
+        "ci-run left no log for a deployed commit in /var/log/ci: the pipeline must run through ci-run"
     )
     leaked = [k for k, r in play.logs.items() if play.token in r.stdout or play.token[:16] in r.stdout]
     assert not leaked, "the deploy token appears in the CI logs in /var/log/ci"

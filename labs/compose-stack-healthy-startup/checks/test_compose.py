@@ -11,8 +11,8 @@ check starts on the service's port, healthy, not ready, and gone."""
 from __future__ import annotations
 
 import re
-import shlex
 import secrets
+import shlex
 import shutil
 import string
 from pathlib import Path
@@ -33,13 +33,9 @@ def project(copy_out) -> Path:
 
 
 @pytest.fixture(scope="module")
-def toolbox(tmp_path_factory):
-    from grader.toolbox import ToolBox
-
-    work = tmp_path_factory.mktemp("compose")
-    box = ToolBox("opslab/containers", work)
-    yield work, box, {}  # the third: docker-compose results of this grading run
-    box.close()
+def toolbox(tmp_path_factory, compose):
+    """(work folder, the grader's docker-compose, docker-compose results of this grading run)."""
+    return tmp_path_factory.mktemp("compose"), compose, {}
 
 
 def _render(project: Path, toolbox, env_text: str | None, label: str):
@@ -51,8 +47,7 @@ def _render(project: Path, toolbox, env_text: str | None, label: str):
     shutil.copytree(project, dest, symlinks=True)
     if env_text is not None:
         (dest / ".env").write_text(env_text)
-    res = box.run(["/usr/bin/docker-compose", "--project-directory", str(dest), "-f", str(dest / "docker-compose.yml"),
-                   "config"], cwd=dest, timeout=60)
+    res = box("--project-directory", str(dest), "-f", str(dest / "docker-compose.yml"), "config", cwd=dest, timeout=60)
     model = None
     if res.rc == 0:
         try:

@@ -745,18 +745,12 @@ def test_build_context_leaves_out_local_clutter(context):
 # --- lint-clean -------------------------------------------------------------------------------
 
 @pytest.mark.task("lint-clean")
-def test_hadolint_reports_no_warnings_or_errors(dockerfile, tmp_path_factory):
-    from grader.toolbox import ToolBox
-
+def test_hadolint_reports_no_warnings_or_errors(dockerfile, tmp_path_factory, hadolint):
     work = tmp_path_factory.mktemp("hadolint")
     (work / "Dockerfile").write_text(dockerfile)
     (work / "hadolint.yaml").write_text("{}\n")  # no ignores, no trusted-registry tricks
-    box = ToolBox("opslab/containers", work)
-    try:
-        res = box.run(["/usr/bin/hadolint", "--config", str(work / "hadolint.yaml"), "--disable-ignore-pragma",
-                       "--no-fail", "--no-color", "-f", "json", str(work / "Dockerfile")], cwd=work, timeout=60)
-    finally:
-        box.close()
+    res = hadolint("--config", str(work / "hadolint.yaml"), "--disable-ignore-pragma", "--no-fail", "--no-color",
+                   "-f", "json", str(work / "Dockerfile"), cwd=work, timeout=60)
     try:
         found = json.loads(res.stdout or "null")
     except ValueError:

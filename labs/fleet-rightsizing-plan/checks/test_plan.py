@@ -88,7 +88,7 @@ def parse_plan(text, data: Data, what):
         if not row:
             continue
         assert len(row) == len(COLUMNS), f"{what} has a line with {len(row)} fields instead of {len(COLUMNS)}"
-        rec = dict(zip(COLUMNS, (c.strip() for c in row)))
+        rec = dict(zip(COLUMNS, (c.strip() for c in row), strict=False))
         assert rec["instance_id"] not in plan, f"{what} lists instance {rec['instance_id']} twice"
         plan[rec["instance_id"]] = rec
     missing = sorted(set(data.instances) - set(plan))

@@ -81,7 +81,7 @@ def read_archive(path: Path) -> Truth:
         if SECRET_NAME.search(k) and not _placeholder(v):
             truth.credentials.add(v)
     env_file_seen = False
-    for blob, diff_id in zip(layer_blobs, diff_ids):
+    for blob, diff_id in zip(layer_blobs, diff_ids, strict=False):
         try:
             layer = tarfile.open(fileobj=io.BytesIO(blob))
             members = [(m, layer.extractfile(m).read().decode(errors="replace")) for m in layer.getmembers() if m.isfile()]

@@ -15,7 +15,7 @@ import importlib.util
 import io
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -123,7 +123,7 @@ def make_set(seed, prefix, n_random, types_rows, days=7, step=5, start="2025-06-
     kinds = list(ARCHETYPES) * 2 + ["random"] * n_random
     rnd.shuffle(kinds)
     fleet = []
-    for i, kind in enumerate(kinds):
+    for _i, kind in enumerate(kinds):
         for _ in range(200):
             if kind == "random":
                 cur, fc, fm, gaps = random_profile(rnd)
@@ -154,10 +154,10 @@ def make_set(seed, prefix, n_random, types_rows, days=7, step=5, start="2025-06-
     use = io.StringIO()
     w = csv.writer(use, lineterminator="\n")
     w.writerow(["timestamp", "instance_id", "cpu_pct", "mem_pct"])
-    t0 = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
+    t0 = datetime.fromisoformat(start).replace(tzinfo=UTC)
     for j in range(n):
         ts = (t0 + timedelta(minutes=step * j)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for iid, cur, role, cpu, mem, missing in fleet:
+        for iid, _cur, _role, cpu, mem, missing in fleet:
             if j in missing:
                 w.writerow([ts, iid, "", ""])
             else:
