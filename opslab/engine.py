@@ -35,7 +35,7 @@ from infra.watchdog import enforce_disk_limit
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "describe_failure",
            "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
-           "lab_ids", "lab_sandbox", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
+           "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
            "start_lab", "sweep", "validate_lab", "warm_up"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
@@ -236,6 +236,16 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation
         v = Validation(lab_id, "-")
         v.steps.append(Step("load", "valid lab folder", False, 0, 0, 0.0, str(e)))
         return v
+    for h in lab.hosts:  # a lab's own image is rebuilt when its folder changed, never used stale
+        if h.build:
+            t0 = time.monotonic()
+            try:
+                provider().build_lab_image(host_image(lab, h), lab.path / h.build, progress)
+            except InfraError as e:
+                v = Validation(lab.id, lab.version)
+                v.steps.append(Step("image", f"{h.build} builds", False, 0, lab.max_score,
+                                    time.monotonic() - t0, str(e)))
+                return v
     return validate(lab, lab_sandbox, run_script, progress=progress)
 
 

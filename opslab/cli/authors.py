@@ -28,6 +28,18 @@ def lab_list() -> None:
     click.echo(table(rows, ["ID", "LEVEL", "TIME", "POINTS", "SKILLS", "TITLE"]) if rows else "no labs found")
 
 
+@lab.command("new")
+@click.argument("lab_id")
+@handle_errors
+def lab_new(lab_id: str) -> None:
+    """Scaffold a lab folder in the catalogue that `opslab lab validate` passes unchanged."""
+    from opslab.scaffold import new_lab
+
+    dest = new_lab(engine.labs_root(), lab_id)
+    err(f"created {dest}\n  edit lab.yaml, README.md, setup.sh, solution.sh, checks/ and cheats/ "
+        f"(labs/README.md has the format), then prove it: opslab lab validate {lab_id}")
+
+
 @lab.command("show")
 @click.argument("lab_id")
 @handle_errors

@@ -49,3 +49,17 @@ def test_validate_prints_a_table_and_json(greeting_lab_dir, provider, monkeypatc
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["ok"] and [s["name"] for s in data["labs"][0]["steps"]] == ["setup", "solution", "cheat:world-readable"]
+
+
+def test_a_scaffolded_lab_validates_unchanged(tmp_path, provider, monkeypatch):
+    monkeypatch.setenv("OPSLAB_LABS", str(tmp_path))
+    made = CliRunner().invoke(main, ["lab", "new", "status-config"])
+    assert made.exit_code == 0 and "opslab lab validate status-config" in made.output
+    again = CliRunner().invoke(main, ["lab", "new", "status-config"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert "not a lab id" in CliRunner().invoke(main, ["lab", "new", "Bad_Id"]).output
+    result = CliRunner().invoke(main, ["lab", "validate", "status-config", "--json"])
+    out = json.loads(result.stdout)
+    assert result.exit_code == 0 and out["ok"], result.output
+    assert {s["name"] for s in out["labs"][0]["steps"]} == {"setup", "solution", "cheat:delete-the-token",
+                                                           "cheat:move-the-pages"}
