@@ -40,6 +40,11 @@ class Lab:
         return self.spec.sandbox.hosts
 
     @property
+    def shell_hosts(self) -> list[Host]:
+        """The hosts a candidate gets a shell on (service hosts are reached over the network)."""
+        return [h for h in self.hosts if h.shell]
+
+    @property
     def max_score(self) -> int:
         return sum(t.points for t in self.spec.tasks)
 

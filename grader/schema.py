@@ -69,6 +69,9 @@ class Host(_Strict):
     # Size-capped RAM file systems, {path: size}: a real "No space left on device" for a
     # disk-full lab, whatever the engine's storage driver can cap.
     tmpfs: dict[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")], str] = {}
+    # False for a service host the candidate only reaches over the lab's network (an
+    # emulator, a CI server, a log collector): no terminal, no `opslab shell`.
+    shell: bool = True
 
     @field_validator("tmpfs")
     @classmethod
@@ -98,6 +101,8 @@ class Sandbox(_Strict):
     @classmethod
     def _unique(cls, hosts: list[Host]) -> list[Host]:
         _must_be_unique("host names", [h.name for h in hosts])
+        if not any(h.shell for h in hosts):
+            raise ValueError("expected at least one host the candidate gets a shell on (shell: true)")
         return hosts
 
 

@@ -187,10 +187,16 @@ def grade_session(session: str, lab: Lab | None = None) -> Report:
     return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
 
 
-def shell_command(session: str, host: str | None = None) -> list[str]:
-    """argv for a root login shell on a session's host (the first by default)."""
+def shell_command(session: str, host: str | None = None, interactive: bool = True) -> list[str]:
+    """argv for a root login shell on a session's host (the first the candidate may enter by
+    default); a service host (`shell: false`) is refused."""
     sandbox = provider().get(session)
-    return sandbox.shell_command(host or sandbox.hosts[0])
+    allowed = [h.name for h in find_lab_cached(sandbox.lab).shell_hosts]
+    host = host or allowed[0]
+    if host not in allowed:
+        raise InfraError(f"host {host!r} of session {session} is a service host the candidate does not enter; "
+                         f"shells: {', '.join(allowed)}")
+    return sandbox.shell_command(host, interactive=interactive)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def status(ls: LabSession) -> dict:
         "id": ls.id, "lab": ls.lab_id, "title": lab.spec.title, "state": ls.state.value,
         "progress": ls.progress, "failure_reason": ls.failure_reason,
         "server_time": now.isoformat(), "deadline": iso(ls.deadline), "seconds_left": left,
-        "hosts": [h.name for h in lab.hosts], "pending_grade": pending,
+        "hosts": [h.name for h in lab.shell_hosts], "pending_grade": pending,
         "error": latest["error"] if latest else None,
         "score": sum(t["earned"] for t in results.values()), "max_score": lab.max_score,
         "tasks": [{"id": t.id, "title": t.title, "points": t.points,

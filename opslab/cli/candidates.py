@@ -35,8 +35,7 @@ def lab_start(lab_id: str, ttl: int | None) -> None:
 @handle_errors
 def shell(session: str, host: str | None) -> None:
     """Open a root shell on a session's host (the first host by default)."""
-    sb = engine.get_sandbox(session)
-    argv = sb.shell_command(host or sb.hosts[0], interactive=sys.stdin.isatty())
+    argv = engine.shell_command(session, host, interactive=sys.stdin.isatty())
     exe = shutil.which(argv[0])
     if not exe:
         fail(f"`opslab shell` needs the {argv[0]} command line on this machine; install it (e.g. docker.io)")

@@ -186,3 +186,15 @@ def test_a_broken_lab_leaves_the_rest_of_the_catalogue_listed(tmp_path, greeting
 def test_a_very_long_lab_id_is_not_found_without_touching_the_disk():
     with pytest.raises(LabNotFound):
         find_lab("a" * 300)
+
+
+def test_service_hosts_get_no_shell_but_a_lab_needs_one(greeting_lab_dir):
+    def hosts(*shells):
+        return lambda d: d["sandbox"].update(hosts=[
+            {"name": f"h{i}", "image": "opslab/base", "shell": sh} for i, sh in enumerate(shells)])
+
+    edit_yaml(greeting_lab_dir, hosts(True, False))
+    lab = load_lab(greeting_lab_dir)
+    assert [h.name for h in lab.hosts] == ["h0", "h1"] and [h.name for h in lab.shell_hosts] == ["h0"]
+    edit_yaml(greeting_lab_dir, hosts(False))
+    assert any("at least one host the candidate gets a shell on" in p for p in problems(greeting_lab_dir))

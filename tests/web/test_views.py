@@ -386,3 +386,22 @@ def test_starts_lost_on_the_way_or_held_by_a_dead_worker_are_queued_again(app, m
         s.get(LabSession, live).claimed_by, s.get(LabSession, live).claimed_at = services.worker_id(), services.utcnow()
         s.commit()
         assert sorted(services.stalled_starts(s)) == sorted([lost, dead])
+
+
+def test_a_service_host_gets_no_terminal(app, client, login, tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+
+    from tests.conftest import FIXTURE_LABS
+
+    root = tmp_path / "labs"
+    shutil.copytree(FIXTURE_LABS / "greeting-file", root / "greeting-file")
+    spec = yaml.safe_load((root / "greeting-file" / "lab.yaml").read_text())
+    spec["sandbox"]["hosts"].append({"name": "emulator", "image": "opslab/base", "shell": False})
+    (root / "greeting-file" / "lab.yaml").write_text(yaml.safe_dump(spec))
+    monkeypatch.setenv("OPSLAB_LABS", str(root))
+    user, _ = login()
+    sid = add_session(app, user.id)
+    assert client.get(f"/api/v1/sessions/{sid}").json["hosts"] == ["box"]
+    assert 'data-hosts="box"' in client.get(f"/sessions/{sid}").get_data(as_text=True)  # one terminal tab
