@@ -1,0 +1,130 @@
+"""Authorization over every route × every role, generated from the app's URL map.
+
+Every endpoint must have a policy below: a new route without one fails this test, so nobody
+adds a page or an API call without deciding who may use it. Policies:
+- public: anyone, logged in or not;
+- user: any logged-in account (anonymous: sent to log in, or 401 on the API);
+- owner: the session's owner and admins; anyone else gets 404 (never 403: someone else's
+  session is not confirmed to exist); anonymous: sent to log in, or 401;
+- logout: anyone may post it; it lands on the log-in page and the session is over;
+- websocket: the terminal, upgraded only after its own checks (tests/integration/test_platform.py
+  and tests/web/test_terminal_origin.py cover it: foreign Origin, other users, states).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import csrf_from
+from tests.web.test_views import add_session
+from webapp.db import session_scope
+from webapp.models import Grade, Role
+
+POLICY = {
+    "static": "public",
+    "auth.login": "public",
+    "api.openapi": "public",
+    "auth.logout": "logout",
+    "auth.change_password": "user",
+    "catalogue.index": "user",
+    "sessions.mine": "user",
+    "sessions.start": "user",
+    "api.labs": "user",
+    "api.start": "user",
+    "sessions.page": "owner",
+    "api.get": "owner",
+    "api.check": "owner",
+    "api.grade_result": "owner",
+    "api.hint": "owner",
+    "api.stop": "owner",
+    "__flask_sock.terminal": "websocket",
+}
+ROLES = ["anonymous", "owner", "other-candidate", "reviewer", "instructor", "admin"]
+BODIES = {"api.start": {"lab": "greeting-file"}, "api.hint": {"task": "greeting-present"}}
+
+
+def test_every_route_has_a_policy(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(POLICY))
+    assert not missing, f"routes without an authorization policy in this test: {missing}"
+    assert not set(POLICY) - endpoints, "policies for routes that no longer exist"
+
+
+def _cases(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if POLICY.get(rule.endpoint) == "websocket":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+@pytest.fixture
+def world(app, make_user):
+    """An owner with a ready session and a finished grade, and one account per other role."""
+    users = {"owner": make_user("owner@example.org", "keeper-pass-93", Role.candidate)}
+    for name, role in (("other-candidate", Role.candidate), ("reviewer", Role.reviewer),
+                       ("instructor", Role.instructor), ("admin", Role.admin)):
+        users[name] = make_user(f"{name}@example.org", f"pass-{len(name)}-zq93x", role)
+    sid = add_session(app, users["owner"].id)
+    with session_scope(app) as s:
+        g = Grade(session_id=sid, error="test grade")
+        s.add(g)
+        s.commit()
+        gid = g.id
+    return {"users": users, "session": sid, "grade": gid}
+
+
+def _client(app, role, world):
+    client = app.test_client()
+    if role == "anonymous":
+        return client, csrf_from(client.get("/login").get_data(as_text=True))
+    email = world["users"][role].email
+    password = "keeper-pass-93" if role == "owner" else f"pass-{len(role)}-zq93x"
+    page = client.get("/login").get_data(as_text=True)
+    r = client.post("/login", data={"csrf_token": csrf_from(page), "email": email, "password": password})
+    assert r.status_code == 302, (role, r.status_code)
+    return client, csrf_from(client.get("/account/password").get_data(as_text=True))
+
+
+def _url(rule, world) -> str:
+    values = {"session_id": world["session"], "grade_id": world["grade"], "lab_id": "greeting-file",
+              "filename": "app.css"}
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_route_answers_each_role_as_its_policy_says(app, world):
+    problems = []
+    for rule, method in _cases(app):
+        policy = POLICY[rule.endpoint]
+        for role in ROLES:
+            client, csrf = _client(app, role, world)
+            url = _url(rule, world)
+            if method == "GET":
+                r = client.get(url)
+            elif url.startswith("/api/"):
+                r = client.post(url, json=BODIES.get(rule.endpoint, {}), headers={"X-CSRFToken": csrf})
+            else:
+                r = client.post(url, data={"csrf_token": csrf})
+            to_login = r.status_code == 302 and re.search(r"/login", r.headers.get("Location", ""))
+            denied = r.status_code in (401, 403) or to_login
+            if r.status_code >= 500:
+                problems.append(f"{method} {rule.rule} as {role}: {r.status_code}")
+            elif policy == "logout":
+                after = client.get("/")
+                if not to_login or after.status_code != 302:
+                    problems.append(f"{method} {rule.rule} as {role}: expected the log-in page and no session after")
+            elif policy == "public":
+                if denied:
+                    problems.append(f"{method} {rule.rule} as {role}: public, got {r.status_code}")
+            elif role == "anonymous":
+                if not denied:
+                    problems.append(f"{method} {rule.rule} as anonymous: expected log-in or 401, got {r.status_code}")
+            elif policy == "user" or role in ("owner", "admin"):
+                if denied or r.status_code == 404:
+                    problems.append(f"{method} {rule.rule} as {role}: expected access, got {r.status_code}")
+            elif r.status_code != 404:  # owner policy, someone else
+                problems.append(f"{method} {rule.rule} as {role}: someone else's session must be 404, "
+                                f"got {r.status_code}")
+    assert not problems, "\n".join(problems)
