@@ -51,6 +51,8 @@ def forged_tools(target: HostTarget, cmd: str) -> list[str]:
         return []
     forged = []
     for w in dict.fromkeys(words):
+        if any(len(part.encode()) > 255 for part in w.split("/")):
+            continue  # no file has such a name (a long argument, e.g. base64): nothing could run it
         if w.startswith("/") and not w.startswith("/usr/local/") and {"bin", "sbin"} & set(Path(w).parent.parts):
             candidates = [w]
         elif BARE_WORD.match(w):

@@ -12,6 +12,7 @@ import functools
 import os
 import secrets
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, 
 from infra.watchdog import enforce_disk_limit
 
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
-           "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "describe_failure",
+           "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
            "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
            "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
            "start_lab", "sweep", "validate_lab", "warm_up"]
@@ -131,6 +132,7 @@ def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
               progress: Progress = lambda s: None) -> Sandbox:
     """Create the lab's sandbox and run setup.sh; nothing is left behind if either fails."""
     session = session or new_session_id()
+    pin_lab(lab)
     progress(f"creating sandbox {session} ({', '.join(h.name for h in lab.hosts)})")
     sandbox = provider().create(sandbox_spec(lab, session, ttl))
     try:
@@ -173,12 +175,56 @@ def destroy_sandbox(session: str) -> bool:
     return True
 
 
+def pinned_labs() -> Path:
+    """Where the versions of labs that sessions started on are kept: $OPSLAB_VAR/lab-versions."""
+    return Path(os.environ.get("OPSLAB_VAR") or Path(__file__).resolve().parent.parent / "var") / "lab-versions"
+
+
+def pin_lab(lab: Lab) -> None:
+    """Keep a copy of this version of the lab, so a session started on it keeps its README,
+    checks and scripts however the lab is edited later (copied once per version)."""
+    dest = pinned_labs() / lab.version / lab.id
+    if dest.is_dir():
+        return
+    tmp = dest.parent / f".{lab.id}.{secrets.token_hex(4)}"
+    shutil.copytree(lab.path, tmp, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"))
+    try:
+        tmp.rename(dest)  # atomic: another process pinning the same version at once loses quietly
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def catalogue() -> list[Lab]:
+    """The valid labs of the catalogue (a malformed one is left out; `lab list` shows it)."""
+    labs = []
+    for lab_id in lab_ids():
+        try:
+            labs.append(find_lab_cached(lab_id))
+        except (LabError, LabNotFound):
+            continue
+    return labs
+
+
 def lab_for_session(lab_id: str, version: str, session: str) -> Lab:
-    """The lab a session runs, refusing a different version of it (its checks may not fit)."""
+    """The lab a session runs, in the version it started on: the catalogue's when it is still
+    that version, else the copy pinned at start (pin_lab); LabChanged when neither has it."""
     lab = find_lab_cached(lab_id)
-    if version and lab.version != version:
-        raise LabChanged(lab.id, session, version, lab.version)
-    return lab
+    if not version or lab.version == version:
+        return lab
+    pinned = pinned_labs() / version / lab_id
+    if pinned.is_dir():
+        try:
+            old = _load_pinned(pinned)
+        except LabError:
+            old = None
+        if old is not None and old.version == version:
+            return old
+    raise LabChanged(lab.id, session, version, lab.version)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_pinned(path: Path) -> Lab:
+    return load_lab(path)
 
 
 def grade_session(session: str, lab: Lab | None = None) -> Report:

@@ -17,7 +17,7 @@ from webapp import services, tasks
 from webapp.auth import user_for_token
 from webapp.catalogue import catalogue
 from webapp.db import db
-from webapp.models import Grade, LabSession
+from webapp.models import Grade, LabSession, State
 from webapp.openapi import OPENAPI
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -55,12 +55,13 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def status(ls: LabSession) -> dict:
-    lab = services.load_lab(ls.lab_id)
+    lab = services.session_lab(ls)
     latest = services.grade_view(ls.latest_grade) if ls.latest_grade else None
     results = {t["id"]: t for t in ((latest or {}).get("report") or {"tasks": []})["tasks"]}
     pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
     now = services.utcnow()
-    left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline else None
+    running = ls.state == State.ready  # the clock stops when the session ends
+    left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline and running else None
     hints = ls.hints_revealed or {}
     return {
         "id": ls.id, "lab": ls.lab_id, "title": lab.spec.title, "state": ls.state.value,
@@ -73,6 +74,8 @@ def status(ls: LabSession) -> dict:
                    "passed": results.get(t.id, {}).get("passed"), "feedback": results.get(t.id, {}).get("feedback", ""),
                    "hints": t.hints[: hints.get(t.id, 0)], "hints_left": len(t.hints) - hints.get(t.id, 0)}
                   for t in lab.spec.tasks],
+        **services.ending(ls),
+        "next_lab": services.next_lab(db(), ls) if ls.state in (State.graded, State.destroyed) else None,
     }
 
 
@@ -136,7 +139,7 @@ def hint(session_id: str):
     task = body.get("task") if isinstance(body, dict) else None
     if not isinstance(task, str):
         return jsonify(error='send JSON {"task": "<task id>"}'), 400
-    hints = services.reveal_hint(db(), ls, services.load_lab(ls.lab_id), task)
+    hints = services.reveal_hint(db(), ls, services.session_lab(ls), task)
     return jsonify(task=task, hints=hints)
 
 

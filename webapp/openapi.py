@@ -38,7 +38,11 @@ OPENAPI = {
                 "deadline": {"type": ["string", "null"], "format": "date-time"},
                 "seconds_left": {"type": ["integer", "null"]}, "hosts": {"type": "array", "items": {"type": "string"}},
                 "pending_grade": {"type": ["integer", "null"]}, "score": {"type": "integer"},
-                "max_score": {"type": "integer"}, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}},
+                "max_score": {"type": "integer"}, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                "error": {"type": ["string", "null"], "description": "the latest grade's one sentence when it failed"},
+                "ended": {"type": ["string", "null"], "enum": ["time-up", "stopped", "failed", None]},
+                "seconds_used": {"type": ["integer", "null"]}, "hints_used": {"type": "integer"},
+                "next_lab": {"type": ["object", "null"], "properties": {"id": _lab_id, "title": {"type": "string"}}}}},
             "Lab": {"type": "object", "properties": {
                 "id": _lab_id, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
                 "difficulty": {"type": "string"}, "duration": {"type": "string"}, "points": {"type": "integer"}}},

@@ -45,6 +45,17 @@ def load_lab(lab_id: str) -> Lab:
         raise SessionError(f"lab {lab_id} is being repaired by its authors; try another lab", 409) from None
 
 
+def session_lab(ls: LabSession) -> Lab:
+    """The lab as the session started it (pinned by the engine), so editing a lab never breaks
+    a running session; today's version when that copy is gone."""
+    try:
+        return engine.lab_for_session(ls.lab_id, ls.lab_version, ls.id)
+    except engine.LabChanged:
+        return load_lab(ls.lab_id)
+    except (LabError, LabNotFound):
+        return load_lab(ls.lab_id)  # the SessionError that explains it
+
+
 def _serialize_starts(s, user: User) -> None:
     """Make the caps' count-then-insert one atomic step: starts take a lock held until commit.
     SQLite ignores FOR UPDATE, but its first write takes the database's one write lock, so a
@@ -60,9 +71,15 @@ def _serialize_starts(s, user: User) -> None:
 
 
 def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
-    """Record a requested session after the capacity checks; the caller enqueues provisioning."""
+    """Record a requested session after the capacity checks; the caller enqueues provisioning
+    (safe to repeat). Starting a lab the user already has running resumes that session."""
     lab = load_lab(lab_id)
     _serialize_starts(s, user)
+    running = s.scalar(select(LabSession).where(LabSession.user_id == user.id, LabSession.lab_id == lab.id,
+                                                 LabSession.state.in_(ACTIVE)).order_by(LabSession.created_at.desc()))
+    if running is not None:
+        s.commit()  # let go of the start lock
+        return running
     mine = s.scalar(select(func.count()).select_from(LabSession)
                     .where(LabSession.user_id == user.id, LabSession.state.in_(ACTIVE)))
     if mine >= config["MAX_SESSIONS_PER_USER"]:
@@ -167,7 +184,7 @@ def provision(s, session_id: str) -> None:
             raise
         return
     ready_at = utcnow()
-    if not _finish_start(s, ls, state=State.ready, progress="ready", ready_at=ready_at,
+    if not _finish_start(s, ls, state=State.ready, progress="ready", ready_at=ready_at, lab_version=lab.version,
                          deadline=ready_at + timedelta(seconds=lab.duration_seconds)):  # the clock starts now
         if ls.claimed_by == worker_id():  # stopped or failed meanwhile: the sandbox must not outlive it
             engine.destroy_sandbox(session_id)
@@ -257,6 +274,28 @@ def grade(s, grade_id: int) -> None:
             g.error = "grading failed on the platform's side; press Check again (the error was logged)"
     g.done_at = utcnow()
     s.commit()
+
+
+def ending(ls: LabSession) -> dict:
+    """How a session ended, for the finish view: time-up or stopped, time used, hints used."""
+    ended = None
+    if ls.ended_at and ls.state not in ACTIVE:
+        timed_out = ls.deadline is not None and aware(ls.ended_at) >= aware(ls.deadline) - timedelta(seconds=1)
+        ended = "time-up" if timed_out else "failed" if ls.state == State.failed else "stopped"
+    used = None
+    if ls.ready_at:
+        used = int(((aware(ls.ended_at) if ls.ended_at else utcnow()) - aware(ls.ready_at)).total_seconds())
+    return {"ended": ended, "seconds_used": used, "hints_used": sum((ls.hints_revealed or {}).values())}
+
+
+def next_lab(s, ls: LabSession) -> dict | None:
+    """A lab to try next: one sharing a skill with this one that the user has not finished."""
+    done = set(s.scalars(select(LabSession.lab_id).where(LabSession.user_id == ls.user_id,
+                                                         LabSession.state.in_((State.graded, State.destroyed)))))
+    skills = set(session_lab(ls).spec.skills)
+    others = [lab for lab in engine.catalogue() if lab.id != ls.lab_id and lab.id not in done]
+    best = sorted(others, key=lambda lab: (-len(skills & set(lab.spec.skills)), lab.id))
+    return {"id": best[0].id, "title": best[0].spec.title} if best else None
 
 
 def fail_grade(s, g: Grade, reason: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 
+from opslab import engine
 from webapp import services, tasks
 from webapp.auth import login_required
 from webapp.db import db
@@ -14,6 +15,10 @@ from webapp.models import LabSession
 from webapp.rendering import readme_html
 
 bp = Blueprint("sessions", __name__)
+# What "My sessions" says for each state (people do not read internal state names).
+STATE_WORDS = {"requested": "starting", "provisioning": "starting", "ready": "running", "submitted": "grading",
+               "expired": "time up, grading", "graded": "finished", "destroyed": "finished",
+               "failed": "could not start"}
 
 
 @bp.route("/labs/<lab_id>/start", methods=["POST"])
@@ -30,7 +35,7 @@ def page(session_id: str):
     ls = db().get(LabSession, session_id)
     if ls is None or not services.can_access(g.user, ls):
         abort(404)  # not 403: do not confirm that someone else's session exists
-    lab = services.load_lab(ls.lab_id)
+    lab = services.session_lab(ls)
     return render_template("session.html", ls=ls, lab=lab, readme=readme_html(lab.path / "README.md", lab.version),
                            user=g.user)
 
@@ -42,4 +47,5 @@ def mine():
 
     rows = db().scalars(select(LabSession).where(LabSession.user_id == g.user.id)
                         .order_by(LabSession.created_at.desc()).limit(50)).all()
-    return render_template("sessions.html", sessions=rows, user=g.user)
+    titles = {lab.id: lab.spec.title for lab in engine.catalogue()}
+    return render_template("sessions.html", sessions=rows, user=g.user, titles=titles, state_words=STATE_WORDS)

@@ -123,7 +123,7 @@ def terminal(ws, session_id: str, host: str):
     if ls.state != State.ready:
         ws.close(reason=1008, message=f"the lab is {ls.state.value}")
         return
-    hosts = [h.name for h in services.load_lab(ls.lab_id).shell_hosts]  # never a service host
+    hosts = [h.name for h in services.session_lab(ls).shell_hosts]  # never a service host
     if host not in hosts:
         ws.close(reason=1008, message="no such host")
         return

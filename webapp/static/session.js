@@ -91,6 +91,8 @@
     $("check").disabled = s.state !== "ready" || pendingGrade !== null;
     $("stop").disabled = !["ready", "requested", "provisioning"].includes(s.state);
     showTasks(s.tasks, s.score, s.max_score);
+    if (!["requested", "provisioning", "ready"].includes(s.state)) { deadline = null; showFinish(s); }
+    if (s.ended === "time-up" && ["submitted", "expired"].includes(s.state)) $("state").textContent = "Time is up — grading…";
     // The latest grade's one sentence when it failed (the platform or the lab), also after a reload.
     if ((s.error || null) !== gradeError) { gradeError = s.error || null; notice(gradeError || ""); }
     if (s.state === "ready" && was !== "ready") {
@@ -107,10 +109,19 @@
       if (t.passed !== null && t.passed !== undefined) graded = true;
       li.classList.toggle("passed", t.passed === true);
       li.classList.toggle("failed", t.passed === false);
-      li.querySelector(".status").textContent = t.passed === true ? "✔" : t.passed === false ? "✘" : "○";
+      const status = li.querySelector(".status");
+      status.textContent = t.passed === true ? "✔" : t.passed === false ? "✘" : "○";
+      status.setAttribute("aria-label", t.passed === true ? "passed" : t.passed === false ? "not passed yet" : "not checked yet");
       li.querySelector(".feedback").textContent = t.passed === false ? t.feedback : "";
       const ul = li.querySelector(".hints");
-      ul.replaceChildren(...t.hints.map((h) => { const x = document.createElement("li"); x.textContent = h; return x; }));
+      ul.replaceChildren(...t.hints.map((h) => {
+        // `code` in a hint shows as code; everything else stays text (never HTML)
+        const x = document.createElement("li");
+        h.split("`").forEach((part, i) => {
+          if (i % 2) { const c = document.createElement("code"); c.textContent = part; x.append(c); } else x.append(part);
+        });
+        return x;
+      }));
       const btn = li.querySelector(".hint");
       if (btn) btn.hidden = t.hints_left === 0;
     });
@@ -130,9 +141,54 @@
     summary.replaceChildren(...marks, ` ${passed} of ${tasks.length} tasks · ${score} / ${max} pts`);
   }
 
+  // -- the end -----------------------------------------------------------------------------
+  // A finished session shows its final report in place of the terminals: score per task,
+  // time and hints used, and a lab to try next.
+  function showFinish(s) {
+    const done = ["graded", "destroyed"].includes(s.state);
+    let panel = $("finish");
+    if (!panel) {
+      panel = document.createElement("section");
+      panel.id = "finish"; panel.className = "finish"; panel.setAttribute("aria-live", "polite");
+      $("terms").replaceWith(panel);
+      $("tabs").hidden = true;
+      hosts.forEach((h) => { const t = terms[h]; if (t.ws) t.ws.close(); });
+    }
+    const el = (tag, text, cls) => { const x = document.createElement(tag); if (text !== undefined) x.textContent = text; if (cls) x.className = cls; return x; };
+    const minutes = (n) => n === null || n === undefined ? "–" : `${Math.floor(n / 60)} min ${n % 60} s`;
+    const head = s.state === "failed" ? "This lab could not start"
+      : s.ended === "time-up" ? "Time is up" : "Lab finished";
+    const items = [el("h2", head)];
+    if (s.state === "failed") items.push(el("p", s.failure_reason || "", "error"));
+    else if (!done) items.push(el("p", "Grading your work one last time…", "muted"));
+    else {
+      items.push(el("p", `Final score ${s.score} / ${s.max_score}`, "final-score"));
+      const ol = el("ol", undefined, "tasks");
+      s.tasks.forEach((t) => {
+        const li = el("li", undefined, "task " + (t.passed ? "passed" : "failed"));
+        const mark = el("span", t.passed ? "✔" : "✘", "status");
+        mark.setAttribute("aria-label", t.passed ? "passed" : "not passed");
+        li.append(mark, el("span", ` ${t.title} `), el("span", `${t.passed ? t.points : 0}/${t.points} pt`, "pts"));
+        if (!t.passed && t.feedback) li.append(el("p", t.feedback, "feedback"));
+        ol.append(li);
+      });
+      items.push(ol, el("p", `Time used: ${minutes(s.seconds_used)} · hints used: ${s.hints_used}`, "muted"));
+    }
+    const links = el("p", undefined, "next");
+    if (s.next_lab) {
+      const a = el("a", `Next: ${s.next_lab.title}`, "button primary"); a.href = `/#lab-${s.next_lab.id}`;
+      links.append(a, " ");
+    }
+    const all = el("a", "All labs"); all.href = "/"; links.append(all, " · ");
+    const mine = el("a", "My sessions"); mine.href = "/sessions"; links.append(mine);
+    items.push(links);
+    panel.replaceChildren(...items);
+  }
+
   async function poll() {
     const r = await api("");
     if (r.ok) render(r.body);
+    if (["destroyed", "failed"].includes(state)) return;  // nothing changes any more
     // While the sandbox is starting, poll often: the wait between `ready` and the terminal
     // opening is half an interval on average, straight on top of click → prompt.
     const starting = ["requested", "provisioning"].includes(state);
@@ -141,10 +197,14 @@
   }
 
   function tick() {
-    if (deadline) {
+    if (deadline && state === "ready") {
       const left = Math.max(0, Math.round((deadline - (Date.now() + skew)) / 1000));
       $("clock").textContent = `${String(Math.floor(left / 60)).padStart(2, "0")}:${String(left % 60).padStart(2, "0")}`;
       $("clock").classList.toggle("low", left < 120);
+      if (left === 0) { $("state").textContent = "Time is up — grading…"; api("").then((r) => r.ok && render(r.body)); }
+    } else if (state && state !== "ready" && !["requested", "provisioning"].includes(state)) {
+      $("clock").textContent = "--:--";  // the clock stops when the session ends
+      $("clock").classList.remove("low");
     }
     setTimeout(tick, 1000);
   }
