@@ -56,7 +56,10 @@ def iso(dt: datetime | None) -> str | None:
 
 def status(ls: LabSession) -> dict:
     lab = services.load_lab(ls.lab_id)
-    latest = services.grade_view(ls.latest_grade) if ls.latest_grade else None
+    last = ls.latest_grade
+    if ls.invite_id is not None:  # an assessment's final grade is for the hiring team, not the candidate
+        last = next((gr for gr in reversed(ls.grades) if gr.done_at and not gr.final), None)
+    latest = services.grade_view(last) if last else None
     results = {t["id"]: t for t in ((latest or {}).get("report") or {"tasks": []})["tasks"]}
     pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
     now = services.utcnow()

@@ -104,12 +104,20 @@ def provision(s, session_id: str) -> None:
     ls.state, ls.progress = State.ready, "ready"
     ls.ready_at = utcnow()
     ls.deadline = ls.ready_at + timedelta(seconds=lab.duration_seconds)  # the clock starts when ready
+    if ls.invite_id is not None:  # a timed assessment: the attempt's clock and deadline
+        from webapp import assessments
+
+        assessments.on_ready(s, ls)
     s.commit()
 
 
 def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
     """Record a grade for a ready session (a Check), or its final grade; the caller enqueues it."""
     if not final:
+        if ls.invite_id is not None:
+            from webapp import assessments
+
+            assessments.allow(s, ls, "check")  # exam mode: graded only when the lab ends
         if ls.state != State.ready:
             raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
         if ls.deadline and aware(ls.deadline) <= utcnow():
@@ -293,6 +301,10 @@ def fail_sessions(s, session_ids, reason: str) -> None:
 
 def reveal_hint(s, ls: LabSession, lab: Lab, task_id: str) -> list[str]:
     """Show one more hint for a task; returns the hints now visible."""
+    if ls.invite_id is not None:
+        from webapp import assessments
+
+        assessments.allow(s, ls, "hint")
     try:
         task = lab.task(task_id)
     except KeyError:

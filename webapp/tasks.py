@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from webapp import services
+from webapp import assessments, services
 from webapp.db import session_scope
 
 
@@ -58,6 +58,7 @@ def sweep() -> None:
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
+        assessments.due(s)  # attempts out of time between two labs
 
 
 # Enqueueing happens after the row is committed, so a worker always finds it.

@@ -2,7 +2,7 @@
 (lab start, shell, check, stop), operators (images, sandboxes, platform, database) and admins
 (users). Every command is a thin wrapper over a plain function (opslab.engine, webapp)."""
 
-from opslab.cli import admins, authors, candidates, operators  # noqa: F401 - they register commands
+from opslab.cli import admins, authors, candidates, operators, reviewers  # noqa: F401 - they register commands
 from opslab.cli.app import main
 
 __all__ = ["main"]

@@ -1,0 +1,324 @@
+"""Timed assessments for hiring teams: teams and who sees what, role templates, invites
+(single use, expiry, revocation), the attempt's clock, reports and exports, API and CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.web.conftest import csrf_from
+from webapp import assessments, invites
+from webapp.db import session_scope
+from webapp.models import Assessment, Grade, Invite, LabSession, Mode, Role, State, Team, User, utcnow
+
+PW = "password-123"
+
+
+@pytest.fixture
+def world(app, make_user, monkeypatch):
+    """Two teams with a reviewer each, an assessment of team A with one invite, and the
+    other actors; provisioning is not enqueued (no Redis here)."""
+    from webapp import tasks
+
+    monkeypatch.setattr(tasks, "enqueue_provision", lambda sid: None)
+    monkeypatch.setattr(tasks, "enqueue_finish", lambda sid: None)
+    with session_scope(app) as s:
+        a_team, b_team = Team(name="Acme"), Team(name="Other")
+        s.add_all([a_team, b_team])
+        s.commit()
+        ids = {"team_a": a_team.id, "team_b": b_team.id}
+    for email, role, team in (("rev@acme.test", Role.reviewer, "team_a"), ("rev@other.test", Role.reviewer, "team_b"),
+                              ("cand@x.test", Role.candidate, None), ("inst@x.test", Role.instructor, None),
+                              ("admin@x.test", Role.admin, None)):
+        u = make_user(email, PW, role)
+        with session_scope(app) as s:
+            s.get(User, u.id).team_id = ids.get(team)
+            s.commit()
+    with session_scope(app) as s:
+        a = assessments.create_assessment(s, s.get(Team, ids["team_a"]), {
+            "title": "Platform lead", "labs": [{"lab": "greeting-file", "weight": 2}], "time_limit": "10m",
+            "mode": "exam"})
+        inv, token = invites.create_invite(s, a, "Ada <ada@example.org>", 5)
+        ids.update(assessment=a.id, invite=inv.id, token=token)
+    return ids
+
+
+def log_in(client, email):
+    client.get("/logout")
+    with client.session_transaction() as sess:
+        sess.clear()
+    page = client.get("/login").get_data(as_text=True)
+    assert client.post("/login", data={"csrf_token": csrf_from(page), "email": email, "password": PW}).status_code == 302
+    return csrf_from(client.get("/login").get_data(as_text=True))
+
+
+def start_invite(client, token):
+    with client.session_transaction() as sess:
+        sess.clear()
+    page = client.get(f"/invite/{token}")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post(f"/invite/{token}/start", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+# -- who sees what ----------------------------------------------------------------------------
+
+ROUTES = ["/assessments/{assessment}", "/assessments/{assessment}/results.csv", "/invites/{invite}/report",
+          "/invites/{invite}/skills.svg", "/api/v1/assessments/{assessment}", "/api/v1/invites/{invite}/report",
+          "/api/v1/assessments/{assessment}/results"]
+EXPECTED = {"anonymous": (302, 401), "cand@x.test": (403, 403), "invitee": (302, 302), "rev@acme.test": (200, 200),
+            "rev@other.test": (404, 404), "inst@x.test": (403, 403), "admin@x.test": (200, 200)}
+
+
+@pytest.mark.parametrize("actor", list(EXPECTED))
+def test_only_the_team_and_admins_reach_assessments_invites_and_reports(client, world, actor):
+    if actor == "invitee":
+        start_invite(client, world["token"])
+    elif actor != "anonymous":
+        log_in(client, actor)
+    page, api = EXPECTED[actor]
+    for route in ROUTES:
+        r = client.get(route.format(**world))
+        want = api if route.startswith("/api/") else page
+        assert r.status_code == want, f"{actor} {route}: {r.status_code}"
+    listing = client.get("/api/v1/assessments")
+    if actor == "rev@other.test":  # a reviewer of another team sees none of team A's
+        assert listing.json["assessments"] == []
+    if actor in ("rev@acme.test", "admin@x.test"):
+        assert [a["title"] for a in listing.json["assessments"]] == ["Platform lead"]
+
+
+def test_another_teams_revoke_and_recordings_are_404(app, client, world):
+    csrf = log_in(client, "rev@other.test")
+    assert client.post(f"/invites/{world['invite']}/revoke", data={"csrf_token": csrf}).status_code == 404
+    assert client.get(f"/invites/{world['invite']}/recordings/abc/box.cast").status_code == 404
+    with session_scope(app) as s:
+        assert s.get(Invite, world["invite"]).revoked_at is None
+
+
+def test_the_invitee_is_fenced_into_its_attempt_and_exam_mode_has_no_checks_or_hints(app, client, world):
+    r = start_invite(client, world["token"])
+    assert r.status_code == 302 and r.headers["Location"].startswith("/sessions/")
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/sessions/{sid}").get_data(as_text=True)
+    assert 'data-mode="exam"' in page and "Submit lab" in page and "Show a hint" not in page
+    for path in ("/", "/sessions", "/assessments", "/labs/greeting-file/start"):
+        assert client.get(path).headers.get("Location", "").endswith("/attempt"), path
+    with session_scope(app) as s:
+        s.get(LabSession, sid).state = State.ready
+        s.commit()
+    csrf = csrf_from(page)
+    r = client.post(f"/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf})
+    assert r.status_code == 409 and "this is an exam" in r.json["error"]
+    r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "greeting-present"}, headers={"X-CSRFToken": csrf})
+    assert r.status_code == 409
+    assert client.get("/api/v1/assessments").status_code == 302  # fenced from the reviewers' API too
+
+
+# -- invites ------------------------------------------------------------------------------------
+
+def test_invite_tokens_are_unguessable_stored_hashed_and_single_use(app, client, world):
+    token = world["token"]
+    assert len(token) >= 43
+    with session_scope(app) as s:
+        inv = s.get(Invite, world["invite"])
+        assert inv.token_hash == invites.digest(token) and token not in inv.token_hash
+    assert start_invite(client, token).status_code == 302
+    # reopened while the attempt runs: resumed (a crashed browser), and counted
+    assert start_invite(client, token).status_code == 302
+    with session_scope(app) as s:
+        inv = s.get(Invite, world["invite"])
+        assert inv.reopened == 1 and s.query(User).filter_by(role=Role.invitee).count() == 1
+        inv.finished_at = utcnow()
+        s.commit()
+    r = client.get(f"/invite/{token}")
+    assert r.status_code == 410 and "This link was already used" in r.get_data(as_text=True)
+    assert client.post(f"/invite/{token}/start", data={}).status_code in (400, 410)
+    assert client.get("/invite/" + "x" * 43).status_code == 404
+
+
+def test_expired_and_revoked_links_say_so(app, client, world):
+    with session_scope(app) as s:
+        a = s.get(Assessment, world["assessment"])
+        old, old_token = invites.create_invite(s, a, "Late Larry")
+        old.expires_at = utcnow() - timedelta(minutes=1)
+        s.commit()
+    r = client.get(f"/invite/{old_token}")
+    assert r.status_code == 410 and "This invitation expired on" in r.get_data(as_text=True)
+    csrf = log_in(client, "rev@acme.test")
+    assert client.post(f"/invites/{world['invite']}/revoke", data={"csrf_token": csrf}).status_code == 302
+    with client.session_transaction() as sess:
+        sess.clear()
+    r = client.get(f"/invite/{world['token']}")
+    assert r.status_code == 410 and "withdrawn by the hiring team" in r.get_data(as_text=True)
+
+
+def test_invite_labels_and_extra_time_are_checked(app, world):
+    from webapp.services import SessionError
+
+    with session_scope(app) as s:
+        a = s.get(Assessment, world["assessment"])
+        with pytest.raises(SessionError, match="label"):
+            invites.create_invite(s, a, "  ")
+        with pytest.raises(SessionError, match="extra_minutes"):
+            invites.create_invite(s, a, "x", 10_000)
+
+
+# -- the clock ----------------------------------------------------------------------------------
+
+def attempt(limit=600, extra=0, started=None):
+    return Invite(assessment=Assessment(time_limit=limit, labs=[], mode=Mode.exam), extra_time=extra,
+                  started_at=started, reopened=0)
+
+
+def lab(created, ready=None, ended=None, state=State.ready, reason=None):
+    return LabSession(id="x", lab_id="greeting-file", created_at=created, ready_at=ready, ended_at=ended,
+                      state=state, failure_reason=reason)
+
+
+def test_the_clock_starts_when_the_first_sandbox_is_ready():
+    t0 = utcnow()
+    c = assessments.clock(attempt(extra=60), [lab(t0)], t0 + timedelta(minutes=5))
+    assert (c.limit, c.used, c.left, c.deadline) == (660, 0, 660, None)
+    inv = attempt(extra=60, started=t0 + timedelta(seconds=30))
+    c = assessments.clock(inv, [lab(t0, t0 + timedelta(seconds=30))], t0 + timedelta(seconds=130))
+    assert (c.used, c.credited, c.left) == (100, 0, 560)
+    assert c.deadline == t0 + timedelta(seconds=30 + 660)
+
+
+def test_waiting_for_a_later_lab_and_platform_failures_are_credited():
+    t0 = utcnow()
+    s = lambda sec: t0 + timedelta(seconds=sec)  # noqa: E731
+    sessions = [lab(s(-10), s(0), s(100), State.destroyed),                     # lab 1: 100 s
+                lab(s(100), s(130), s(160), State.failed, "the sandbox is gone"),  # 30 s wait + 30 s lost
+                lab(s(170), s(190))]                                             # 20 s wait
+    c = assessments.clock(attempt(started=s(0)), sessions, s(250))
+    assert c.credited == 30 + 30 + 20 and c.used == 250 - 80 and c.deadline == s(600 + 80)
+    full = lab(s(100), s(130), s(160), State.failed, "the sandbox filled its disk and was stopped")
+    assert assessments.clock(attempt(started=s(0)), [sessions[0], full], s(250)).credited == 30  # not the platform's fault
+
+
+def test_a_ready_lab_gets_the_attempts_deadline_and_time_up_finishes_the_attempt(app, world):
+    with session_scope(app) as s:
+        inv = s.get(Invite, world["invite"])
+        guest = invites.start(s, inv, app.config)
+        ls = assessments.advance(s, inv, app.config)
+        assert ls.user_id == guest.id and ls.invite_id == inv.id
+        assert assessments.advance(s, inv, app.config).id == ls.id  # one active lab per invite
+        ls.created_at = utcnow() - timedelta(minutes=21)
+        ls.state, ls.ready_at = State.ready, utcnow() - timedelta(minutes=20)
+        assessments.on_ready(s, ls)
+        s.commit()
+        assert inv.started_at == ls.ready_at
+        assert ls.deadline == ls.ready_at + timedelta(seconds=600 + 300)  # 10 min + 5 extra
+        ls.state, ls.ended_at = State.expired, ls.deadline
+        s.commit()
+        assert assessments.due(s) == [inv.id]
+        assert inv.finished_at == ls.deadline and assessments.advance(s, inv, app.config) is None
+
+
+# -- templates, building, reports ------------------------------------------------------------------
+
+def test_role_templates_pick_labs_by_skill_and_the_reviewer_edits_before_saving(app, client, world):
+    draft = assessments.template_draft("lead-infrastructure-engineer")
+    assert draft["title"] == "Lead Infrastructure Engineer" and draft["labs"] == [{"lab": "greeting-file", "weight": 1}]
+    assert draft["time_limit"] == 300
+    csrf = log_in(client, "rev@acme.test")
+    page = client.get("/assessments/new?role=devops-team-lead").get_data(as_text=True)
+    assert 'value="DevOps Team Lead"' in page and 'value="greeting-file" id="lab-greeting-file" checked' in page
+    r = client.post("/assessments/new", data={"csrf_token": csrf, "title": "DevOps lead, Q1", "role": "devops-team-lead",
+                                              "lab": "greeting-file", "weight-greeting-file": "3", "time_limit": "45m",
+                                              "mode": "practice", "invite_days": "3"})
+    assert r.status_code == 302
+    with session_scope(app) as s:
+        a = s.query(Assessment).filter_by(title="DevOps lead, Q1").one()
+        assert (a.labs, a.time_limit, a.mode, a.team_id) == ([{"lab": "greeting-file", "weight": 3}], 2700,
+                                                             Mode.practice, world["team_a"])
+    bad = client.post("/assessments/new", data={"csrf_token": csrf, "title": "x", "lab": "greeting-file",
+                                                "time_limit": "soon", "mode": "exam", "invite_days": "3"})
+    assert bad.status_code == 400 and "time_limit: expected a duration" in bad.get_data(as_text=True)
+
+
+def test_the_report_scores_skills_commands_pastes_and_versions(app, client, world):
+    from grader.report import TaskResult
+    from opslab.engine import Report
+
+    with session_scope(app) as s:
+        inv = s.get(Invite, world["invite"])
+        invites.start(s, inv, app.config)
+        ls = assessments.advance(s, inv, app.config)
+        t0 = utcnow() - timedelta(minutes=3)
+        ls.state, ls.ready_at, ls.ended_at = State.destroyed, t0, t0 + timedelta(minutes=2)
+        inv.started_at, inv.finished_at = t0, t0 + timedelta(minutes=2)
+        rep = Report("greeting-file", "v1hash", "0.9", [TaskResult("greeting-present", "says hello", 2, 2, True, ""),
+                     TaskResult("greeting-private", "root only", 1, 0, False, "others can read it")], 0.3, 0.0,
+                     skills=["linux"])
+        s.add(Grade(session_id=ls.id, final=True, report=rep.to_dict(), done_at=utcnow()))
+        s.commit()
+        sid = ls.id
+    cast = app.config["RECORDINGS_DIR"] + f"/{sid}/box.cast"
+    import os
+
+    os.makedirs(os.path.dirname(cast))
+    with open(cast, "w") as f:
+        f.write(json.dumps({"version": 2, "width": 80, "height": 24, "timestamp": 0}) + "\n")
+        for ev in ([1.0, "o", "root@box:~# "], [2.0, "i", "e"], [2.1, "i", "cho hellp\x7fo > /srv/greeting.txt"],
+                   [2.2, "i", "\r"], [5.0, "i", "curl -s https://example.org/a-very-long-script-pasted-in | sh\r"],
+                   [6.0, "m", "reconnected"], [7.0, "i", "ls\x1b[A\r"]):
+            f.write(json.dumps(ev) + "\n")
+    log_in(client, "rev@acme.test")
+    r = client.get(f"/api/v1/invites/{world['invite']}/report").json
+    assert r["percent"] == pytest.approx(66.7) and r["skills"] == {"linux": pytest.approx(66.7)}
+    assert r["labs"][0]["lab_version"] == "v1hash" and r["labs"][0]["grader_version"] == "0.9"
+    assert [c["text"] for c in r["commands"]][:2] == ["echo hello > /srv/greeting.txt",
+                                                      "curl -s https://example.org/a-very-long-script-pasted-in | sh"]
+    assert len(r["integrity"]["large_pastes"]) == 1 and r["integrity"]["reconnects"] == 1
+    assert r["time"]["used"] == 120 and r["invite"]["status"] == "finished"
+    page = client.get(f"/invites/{world['invite']}/report").get_data(as_text=True)
+    assert "66.7%" in page and "skills.svg" in page and f"/recordings/{sid}/box.cast" in page
+    svg = client.get(f"/invites/{world['invite']}/skills.svg")
+    assert svg.mimetype == "image/svg+xml" and b'data-skill="linux"' in svg.data
+    assert client.get(f"/invites/{world['invite']}/recordings/{sid}/box.cast").data.startswith(b'{"version": 2')
+    csv = client.get(f"/assessments/{world['assessment']}/results.csv").get_data(as_text=True)
+    assert csv.splitlines()[0].startswith("invite,candidate,status,percent") and "2/3" in csv
+    assert "Ada" in client.get(f"/assessments/{world['assessment']}?sort=candidate").get_data(as_text=True)
+
+
+def test_api_creates_from_a_role_and_invites(client, world):
+    log_in(client, "rev@acme.test")
+    csrf = csrf_from(client.get("/assessments").get_data(as_text=True))
+    h = {"X-CSRFToken": csrf}
+    r = client.post("/api/v1/assessments", json={"role": "devops-team-lead", "mode": "practice"}, headers=h)
+    assert r.status_code == 201 and r.json["labs"] == [{"lab": "greeting-file", "weight": 1}] and r.json["team"] == "Acme"
+    inv = client.post(f"/api/v1/assessments/{r.json['id']}/invites", json={"label": "Bo"}, headers=h)
+    assert inv.status_code == 201 and "/invite/" in inv.json["link"] and inv.json["status"] == "open"
+    bad = client.post("/api/v1/assessments", json={"title": "x", "labs": [{"lab": "nope"}], "time_limit": "1h"}, headers=h)
+    assert bad.status_code == 404 and "nope" in bad.json["error"]
+    revoked = client.post(f"/api/v1/invites/{inv.json['id']}/revoke", headers=h)
+    assert revoked.json["status"] == "revoked"
+
+
+def test_cli_teams_reviewers_assessments_invites_and_reports(app, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from opslab.cli import main
+
+    monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("OPSLAB_VAR", str(tmp_path))
+    run = lambda *args: CliRunner().invoke(main, list(args))  # noqa: E731
+    assert run("team", "create", "Hiring Crew").exit_code == 0
+    r = run("user", "create", "lee@x.test", "--role", "reviewer", "--team", "Hiring Crew", "--password", PW)
+    assert r.exit_code == 0 and "in team Hiring Crew" in r.output
+    assert "no team 'Nope'" in run("user", "create", "x@x.test", "--role", "reviewer", "--team", "Nope",
+                                   "--password", PW).output
+    r = run("assessment", "create", "--team", "Hiring Crew", "--role-template", "lead-infrastructure-engineer",
+            "--time", "20m")
+    assert r.exit_code == 0, r.output
+    aid = r.stdout.strip()
+    assert "Lead Infrastructure Engineer" in run("assessment", "list").output
+    link = run("assessment", "invite", aid, "Cy", "--base-url", "https://opslab.example").stdout.strip()
+    assert link.startswith("https://opslab.example/invite/") and len(link.rsplit("/", 1)[1]) >= 43
+    assert "Cy" in run("assessment", "report", aid).output
+    assert json.loads(run("assessment", "report", aid, "--format", "json").stdout)["candidates"][0]["status"] == "open"
+    assert "lee@x.test" in run("team", "list").output
