@@ -225,8 +225,8 @@ def advance(s, inv: Invite, config) -> LabSession | None:
     index, active = progress(inv, sessions)
     if active is not None:
         return active
-    guest = s.get(User, inv.guest_id)
-    ls = services.start_session(s, guest, inv.assessment.labs[index]["lab"], config)
+    guest = s.get(User, inv.guest_id)  # one lab at a time: the per-user cap (a row lock) says so
+    ls = services.start_session(s, guest, inv.assessment.labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1})
     ls.invite_id = inv.id
     s.commit()
     return ls

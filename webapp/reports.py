@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from grader.skills import SKILLS
 from webapp import assessments, invites
 from webapp.models import Invite, LabSession, Mode, aware
+from webapp.services import SessionError
 
 PASTE_CHARS = 40  # one input event this long is a paste, not typing
 _ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)")
@@ -26,15 +29,34 @@ def final_report(ls: LabSession) -> dict | None:
     return g.report if g else None
 
 
+@dataclass(frozen=True)
+class Outline:
+    title: str
+    skills: list[str]
+    hosts: list[str]
+    tasks: list  # of objects with id, title, points
+
+
+def lab_outline(lab_id: str, report: dict | None) -> Outline:
+    """A lab's title, skills, hosts and tasks from the catalogue; from its graded report when
+    the lab has left the catalogue since (a report must outlive the lab)."""
+    try:
+        lab = assessments.services.load_lab(lab_id)
+    except SessionError:
+        tasks = [SimpleNamespace(**t) for t in (report or {}).get("tasks", [])]
+        return Outline(lab_id, (report or {}).get("skills", []), [], tasks)
+    return Outline(lab.spec.title, lab.spec.skills, [h.name for h in lab.hosts], lab.spec.tasks)
+
+
 def lab_result(item: dict, sessions: list[LabSession], mode: Mode) -> dict:
     """One lab of the attempt: its last session's final grade, hint costs applied."""
     mine = [ls for ls in sessions if ls.lab_id == item["lab"]]
     ls = mine[-1] if mine else None
-    lab = assessments.services.load_lab(item["lab"])
     report = final_report(ls) if ls else None
+    lab = lab_outline(item["lab"], report)
     hints = (ls.hints_revealed or {}) if ls else {}
     tasks = []
-    for t in lab.spec.tasks:
+    for t in lab.tasks:
         r = next((x for x in (report or {}).get("tasks", []) if x["id"] == t.id), None)
         earned = r["earned"] if r else 0
         cost = min(earned, math.ceil(t.points * assessments.HINT_COST * hints.get(t.id, 0))) \
@@ -44,12 +66,12 @@ def lab_result(item: dict, sessions: list[LabSession], mode: Mode) -> dict:
                       "feedback": (r or {}).get("feedback", "")})
     score, top = sum(t["earned"] for t in tasks), sum(t["points"] for t in tasks)
     failures = [x for x in mine if assessments.platform_failed(x)]
-    return {"lab": lab.id, "title": lab.spec.title, "skills": lab.spec.skills, "weight": item["weight"],
+    return {"lab": item["lab"], "title": lab.title, "skills": lab.skills, "weight": item["weight"],
             "session": ls.id if ls else None, "state": ls.state.value if ls else "not reached",
             "score": score, "max_score": top, "percent": round(100 * score / top, 1) if top else 0.0,
             "graded": report is not None, "lab_version": (report or {}).get("lab_version"),
             "grader_version": (report or {}).get("grader_version"),
-            "hosts": [h.name for h in lab.hosts], "tasks": tasks,
+            "hosts": lab.hosts, "tasks": tasks,
             "failures": [x.failure_reason or "the sandbox failed" for x in failures]}
 
 
@@ -117,6 +139,8 @@ def build(s, inv: Invite, recordings: Path) -> dict:
     sessions = assessments.sessions_of(s, inv)
     c = assessments.clock(inv, sessions)
     labs = [lab_result(item, sessions, a.mode) for item in a.labs]
+    for lab in labs:  # the hosts with a recording: the ones the candidate opened
+        lab["recorded"] = sorted(p.stem for p in (recordings / lab["session"]).glob("*.cast")) if lab["session"] else []
     weights = sum(lab["weight"] for lab in labs) or 1
     start = aware(inv.started_at)
     checks, typed, signals = [], [], {"large_pastes": [], "reconnects": 0, "link_reopened": inv.reopened}
@@ -128,8 +152,9 @@ def build(s, inv: Invite, recordings: Path) -> dict:
             checks.append({"at": round(at), "lab": ls.lab_id, "final": g.final, "error": g.error,
                            "score": (g.report or {}).get("score"), "max_score": (g.report or {}).get("max_score"),
                            "tasks": {t["id"]: t["passed"] for t in (g.report or {}).get("tasks", [])}})
-        for host in assessments.services.load_lab(ls.lab_id).hosts:
-            events = read_cast(recordings / ls.id / f"{host.name}.cast")
+        for cast in sorted((recordings / ls.id).glob("*.cast")):
+            host = SimpleNamespace(name=cast.stem)
+            events = read_cast(cast)
             offset = (aware(ls.ready_at) - start).total_seconds() if start and ls.ready_at else 0
             typed += [{"lab": ls.lab_id, "host": host.name, "at": round(offset + x["at"]), "text": x["text"]}
                       for x in commands(events)]

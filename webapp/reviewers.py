@@ -111,8 +111,7 @@ def detail(assessment_id: int):
     a = teams.assessment_or_404(db(), g.user, assessment_id)
     sort = request.args.get("sort", "-percent")
     _, rows = results(a, sort)
-    return render_template("assessment.html", a=a, rows=rows, sort=sort, sorts=SORTS,
-                           new_link=request.args.get("link"))
+    return render_template("assessment.html", a=a, rows=rows, sort=sort, sorts=SORTS)
 
 
 @bp.route("/assessments/<int:assessment_id>/results.<fmt>")
@@ -179,9 +178,7 @@ def chart(invite_id: int):
 def recording(invite_id: int, session_id: str, host: str):
     inv = teams.invite_or_404(db(), g.user, invite_id)
     ls = next((x for x in assessments.sessions_of(db(), inv) if x.id == session_id), None)
-    if ls is None or host not in [h.name for h in assessments.services.load_lab(ls.lab_id).hosts]:
-        abort(404)
-    path = recordings() / ls.id / f"{host}.cast"
-    if not path.is_file():
+    path = recordings() / ls.id / f"{host}.cast" if ls is not None else None
+    if path is None or path.parent != recordings() / ls.id or not path.is_file():
         abort(404)
     return send_file(path, mimetype="application/x-asciicast", max_age=0)

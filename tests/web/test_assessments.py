@@ -89,12 +89,19 @@ def test_only_the_team_and_admins_reach_assessments_invites_and_reports(client, 
         assert [a["title"] for a in listing.json["assessments"]] == ["Platform lead"]
 
 
-def test_another_teams_revoke_and_recordings_are_404(app, client, world):
-    csrf = log_in(client, "rev@other.test")
-    assert client.post(f"/invites/{world['invite']}/revoke", data={"csrf_token": csrf}).status_code == 404
-    assert client.get(f"/invites/{world['invite']}/recordings/abc/box.cast").status_code == 404
+@pytest.mark.parametrize("actor, status", [("rev@other.test", 404), ("cand@x.test", 403), ("inst@x.test", 403)])
+def test_outside_the_team_nobody_invites_revokes_or_replays(app, client, world, actor, status):
+    csrf = log_in(client, actor)
+    aid, iid = world["assessment"], world["invite"]
+    assert client.post(f"/invites/{iid}/revoke", data={"csrf_token": csrf}).status_code == status
+    assert client.post(f"/assessments/{aid}/invites", data={"csrf_token": csrf, "label": "x"}).status_code == status
+    assert client.get(f"/invites/{iid}/recordings/abc/box.cast").status_code == status
+    h = {"X-CSRFToken": csrf}
+    assert client.post(f"/api/v1/invites/{iid}/revoke", headers=h).status_code == status
+    assert client.post(f"/api/v1/assessments/{aid}/invites", json={"label": "x"}, headers=h).status_code == status
+    assert client.get("/assessments/new").status_code == (403 if status == 403 else 200)
     with session_scope(app) as s:
-        assert s.get(Invite, world["invite"]).revoked_at is None
+        assert s.get(Invite, iid).revoked_at is None and len(s.get(Assessment, aid).invites) == 1
 
 
 def test_the_invitee_is_fenced_into_its_attempt_and_exam_mode_has_no_checks_or_hints(app, client, world):
@@ -322,3 +329,35 @@ def test_cli_teams_reviewers_assessments_invites_and_reports(app, monkeypatch, t
     assert "Cy" in run("assessment", "report", aid).output
     assert json.loads(run("assessment", "report", aid, "--format", "json").stdout)["candidates"][0]["status"] == "open"
     assert "lee@x.test" in run("team", "list").output
+
+
+def test_a_platform_failure_is_credited_flagged_and_the_lab_can_be_started_again(app, client, world):
+    r = start_invite(client, world["token"])
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    t0 = utcnow() - timedelta(minutes=4)
+    with session_scope(app) as s:
+        ls, inv = s.get(LabSession, sid), s.get(Invite, world["invite"])
+        ls.created_at, ls.ready_at, inv.started_at = t0 - timedelta(seconds=5), t0, t0
+        ls.state, ls.ended_at, ls.failure_reason = State.failed, t0 + timedelta(minutes=3), "the sandbox is gone"
+        s.commit()
+    page = client.get("/attempt").get_data(as_text=True)
+    assert "The sandbox of lab 1 failed: the sandbox is gone" in page and "given back" in page
+    csrf = csrf_from(page)
+    again = client.post("/attempt/next", data={"csrf_token": csrf})
+    assert again.status_code == 302 and again.headers["Location"] != r.headers["Location"]
+    log_in(client, "rev@acme.test")
+    report = client.get(f"/api/v1/invites/{world['invite']}/report").json
+    assert report["time"]["credited"] >= 180 and report["time"]["used"] < 90
+    assert report["flags"] == ["greeting-file: the sandbox is gone (the time lost was credited)"]
+
+
+def test_revoking_a_running_attempt_ends_it_and_fences_the_guest(app, client, world):
+    r = start_invite(client, world["token"])
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    with session_scope(app) as s:
+        s.get(LabSession, sid).state = State.ready
+        s.commit()
+        assert invites.revoke(s, s.get(Invite, world["invite"]))
+        assert s.get(LabSession, sid).state == State.submitted  # stopped, and its final grade queued
+    page = client.get(f"/sessions/{sid}", follow_redirects=True)
+    assert page.status_code == 410 and "withdrawn by the hiring team" in page.get_data(as_text=True)
