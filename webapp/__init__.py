@@ -9,7 +9,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Config, database, CSRF, Celery, blueprints, error handlers — in that order."""
     from flask_wtf.csrf import CSRFProtect
 
-    from webapp import api, auth, catalogue, db, errors, invites, proxies, reviewers, reviewers_api, sessions, terminal
+    from webapp import api, auth, catalogue, db, errors, proxies, sessions, terminal
     from webapp.celery_app import celery_init_app
     from webapp.config import defaults
 
@@ -26,7 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sessions.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
-    for bp in (invites.bp, reviewers.bp, reviewers_api.bp):  # timed assessments for hiring teams
+    from webapp import invites, reviewers, reviewers_api, teams  # timed assessments for hiring teams
+
+    for bp in (invites.bp, reviewers.bp, reviewers_api.bp, teams.bp):
         app.register_blueprint(bp)
     csrf.exempt(reviewers_api.bp)
     terminal.init_app(app)

@@ -3,15 +3,19 @@
 A reviewer belongs to one team and sees only its assessments; admins see every team's.
 Anyone else (candidates, invitees, instructors) sees none: the reviewer pages answer 403,
 and a team's objects answer 404 to everyone outside it, so their existence is not confirmed.
+Admins manage teams at /teams (or `opslab team create`, `opslab user create --team`).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 
-from flask import abort
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from webapp.auth import create_user, role_required
+from webapp.db import db
 from webapp.models import Assessment, Invite, Role, Team, User
 
 TEAM_NAME = re.compile(r"^[\w][\w .&'-]{0,98}[\w.]$|^\w$")
@@ -70,3 +74,56 @@ def visible_assessments(s, user: User) -> list[Assessment]:
     if user.role != Role.admin:
         q = q.where(Assessment.team_id == user.team_id)
     return list(s.scalars(q))
+
+
+# -- the admin page ----------------------------------------------------------------------------
+
+bp = Blueprint("teams", __name__)
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@role_required(Role.admin)
+def admin():
+    """Teams and their reviewers: create a team, add a reviewer (a new account, or move an
+    existing one), take a reviewer out of a team."""
+    s = db()
+    if request.method == "POST":
+        try:
+            flash(_act(s, request.form), "info")
+        except ValueError as e:
+            flash(str(e), "error")
+        return redirect(url_for("teams.admin"))
+    all_teams = s.scalars(select(Team).order_by(Team.name)).all()
+    members = {t.id: s.scalars(select(User).where(User.team_id == t.id).order_by(User.email)).all() for t in all_teams}
+    return render_template("teams.html", teams=all_teams, members=members)
+
+
+def _act(s, form) -> str:
+    action = form.get("action")
+    if action == "create":
+        return f"Team {create_team(s, form.get('name', '')).name} created."
+    if action == "add":
+        team = s.get(Team, int(form["team"])) if str(form.get("team", "")).isdigit() else None
+        if team is None:
+            raise ValueError("pick a team")
+        email = (form.get("email") or "").strip().lower()
+        user = s.scalar(select(User).where(User.email == email))
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = create_user(s, email, password, Role.reviewer)
+            note = f" Their password (shown once): {password}"
+        elif user.role not in (Role.reviewer, Role.candidate):
+            raise ValueError(f"{email} is {user.role.value}: only candidates and reviewers can join a team")
+        else:
+            note = ""
+        user.role, user.team_id = Role.reviewer, team.id
+        s.commit()
+        return f"{email} is a reviewer in {team.name}.{note}"
+    if action == "remove":
+        user = s.get(User, int(form.get("user", 0) or 0))
+        if user is None or user.team_id is None:
+            raise ValueError("no such team member")
+        user.team_id = None
+        s.commit()
+        return f"{user.email} is no longer in a team (and sees no assessments)."
+    raise ValueError("unknown action")

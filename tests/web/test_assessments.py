@@ -361,3 +361,26 @@ def test_revoking_a_running_attempt_ends_it_and_fences_the_guest(app, client, wo
         assert s.get(LabSession, sid).state == State.submitted  # stopped, and its final grade queued
     page = client.get(f"/sessions/{sid}", follow_redirects=True)
     assert page.status_code == 410 and "withdrawn by the hiring team" in page.get_data(as_text=True)
+
+
+def test_admins_manage_teams_on_a_page_and_nobody_else_can(app, client, world):
+    csrf = log_in(client, "rev@acme.test")
+    assert client.get("/teams").status_code == 403
+    csrf = log_in(client, "admin@x.test")
+    page = client.get("/teams").get_data(as_text=True)
+    assert "Acme" in page and "rev@acme.test" in page
+    client.post("/teams", data={"csrf_token": csrf, "action": "create", "name": "Search"})
+    with session_scope(app) as s:
+        team = s.query(Team).filter_by(name="Search").one()
+    r = client.post("/teams", data={"csrf_token": csrf, "action": "add", "email": "new@x.test", "team": team.id},
+                    follow_redirects=True)
+    assert "new@x.test is a reviewer in Search. Their password (shown once):" in r.get_data(as_text=True)
+    r = client.post("/teams", data={"csrf_token": csrf, "action": "add", "email": "inst@x.test", "team": team.id},
+                    follow_redirects=True)
+    assert "inst@x.test is instructor" in r.get_data(as_text=True)
+    with session_scope(app) as s:
+        new = s.query(User).filter_by(email="new@x.test").one()
+        assert (new.role, new.team_id) == (Role.reviewer, team.id)
+    client.post("/teams", data={"csrf_token": csrf, "action": "remove", "user": new.id})
+    with session_scope(app) as s:
+        assert s.get(User, new.id).team_id is None
