@@ -71,6 +71,9 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # POSTed to, signed with the secret, when an attempt is graded (webapp.webhooks)
+    webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Mode(enum.StrEnum):
@@ -115,6 +118,8 @@ class Invite(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     guest_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reopened: Mapped[int] = mapped_column(Integer, default=0)  # the link opened again mid-attempt
+    notify_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # webhook delivered
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     assessment: Mapped[Assessment] = relationship(back_populates="invites")

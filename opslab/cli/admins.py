@@ -120,3 +120,26 @@ def team_list() -> None:
         rows = [[t.name, ", ".join(s.scalars(select(User.email).where(User.team_id == t.id))) or "-"]
                 for t in s.scalars(select(Team).order_by(Team.name))]
     click.echo(table(rows, ["TEAM", "REVIEWERS"]))
+
+
+@team.command("webhook")
+@click.argument("name")
+@click.argument("url", required=False)
+@click.option("--off", is_flag=True, help="Stop posting to the team's webhook.")
+def team_webhook(name: str, url: str | None, off: bool) -> None:
+    """POST each graded attempt to URL, signed (X-Opslab-Signature); prints the secret once."""
+    from webapp import create_app
+    from webapp.db import session_scope
+    from webapp.teams import find_team
+    from webapp.webhooks import set_webhook
+
+    if not off and not url:
+        fail("give the URL to post to, or --off")
+    with session_scope(create_app()) as s:
+        try:
+            secret = set_webhook(s, find_team(s, name), None if off else url)
+        except ValueError as e:
+            fail(str(e))
+    if secret:
+        click.echo(secret)
+    err(f"webhook of team {name} " + ("off" if off else f"set to {url}; the secret above is shown once"))

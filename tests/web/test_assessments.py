@@ -329,6 +329,10 @@ def test_cli_teams_reviewers_assessments_invites_and_reports(app, monkeypatch, t
     assert "Cy" in run("assessment", "report", aid).output
     assert json.loads(run("assessment", "report", aid, "--format", "json").stdout)["candidates"][0]["status"] == "open"
     assert "lee@x.test" in run("team", "list").output
+    hook = run("team", "webhook", "Hiring Crew", "https://hooks.example/opslab")
+    assert hook.exit_code == 0 and len(hook.stdout.strip()) == 64 and "shown once" in hook.output
+    assert run("team", "webhook", "Hiring Crew", "ftp://x").exit_code == 1
+    assert run("team", "webhook", "Hiring Crew", "--off").exit_code == 0
 
 
 def test_a_platform_failure_is_credited_flagged_and_the_lab_can_be_started_again(app, client, world):
@@ -384,3 +388,54 @@ def test_admins_manage_teams_on_a_page_and_nobody_else_can(app, client, world):
     client.post("/teams", data={"csrf_token": csrf, "action": "remove", "user": new.id})
     with session_scope(app) as s:
         assert s.get(User, new.id).team_id is None
+
+
+def test_a_graded_attempt_is_posted_to_the_teams_webhook_signed_once(app, world, tmp_path):
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from pathlib import Path
+
+    from webapp import webhooks
+
+    got, answer = [], [200]
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            got.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(answer[0])
+            self.end_headers()
+
+        def log_message(self, *_args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with session_scope(app) as s:
+            inv = s.get(Invite, world["invite"])
+            invites.start(s, inv, app.config)
+            ls = assessments.advance(s, inv, app.config)
+            secret = webhooks.set_webhook(s, inv.assessment.team, f"http://127.0.0.1:{server.server_port}/hook")
+            assert webhooks.due(s) == []  # still running
+            ls.state, ls.ready_at, ls.ended_at = State.destroyed, utcnow(), utcnow()
+            inv.started_at = inv.finished_at = utcnow()
+            s.commit()
+            assert webhooks.due(s) == [inv.id] and webhooks.claim(s, inv.id) and not webhooks.claim(s, inv.id)
+            assert webhooks.due(s) == []  # claimed: the sweep does not queue it twice
+            answer[0] = 500
+            with pytest.raises(OSError):
+                webhooks.deliver(s, inv.id, Path(tmp_path))
+            answer[0] = 204
+            webhooks.deliver(s, inv.id, Path(tmp_path))
+            assert inv.notified_at is not None
+            webhooks.deliver(s, inv.id, Path(tmp_path))  # delivered: never again
+    finally:
+        server.shutdown()
+    assert len(got) == 2
+    headers, body = got[-1]
+    t, mac = (part.split("=", 1)[1] for part in headers["X-Opslab-Signature"].split(","))
+    assert hmac.compare_digest(mac, hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest())
+    event = json.loads(body)
+    assert event["event"] == "attempt.graded" and event["candidate"].startswith("Ada") and event["percent"] == 0.0

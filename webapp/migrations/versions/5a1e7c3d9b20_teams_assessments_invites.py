@@ -18,6 +18,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('webhook_url', sa.String(length=500), nullable=True),
+    sa.Column('webhook_secret', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -57,6 +59,8 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('guest_id', sa.Integer(), nullable=True),
     sa.Column('reopened', sa.Integer(), nullable=False),
+    sa.Column('notify_claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], ),
