@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from flask import (
@@ -182,3 +183,47 @@ def recording(invite_id: int, session_id: str, host: str):
     if path is None or path.parent != recordings() / ls.id or not path.is_file():
         abort(404)
     return send_file(path, mimetype="application/x-asciicast", max_age=0)
+
+
+LIVE_CHUNK = 256 << 10  # bytes of recording per poll
+
+
+@bp.route("/invites/<int:invite_id>/live")
+@reviewer_required
+def live(invite_id: int):
+    """Read-only live watch of the candidate's open lab: its terminals as they are recorded."""
+    inv = teams.invite_or_404(db(), g.user, invite_id)
+    sessions = assessments.sessions_of(db(), inv)
+    _, active = assessments.progress(inv, sessions)
+    hosts = [h.name for h in assessments.services.load_lab(active.lab_id).hosts] if active else []
+    return render_template("live.html", inv=inv, ls=active, hosts=hosts)
+
+
+@bp.route("/invites/<int:invite_id>/recordings/<session_id>/<host>.json")
+@reviewer_required
+def recording_tail(invite_id: int, session_id: str, host: str):
+    """The output events recorded since byte `from` (whole lines only), for the live watch."""
+    inv = teams.invite_or_404(db(), g.user, invite_id)
+    ls = next((x for x in assessments.sessions_of(db(), inv) if x.id == session_id), None)
+    if ls is None:
+        abort(404)
+    start = request.args.get("from", "0")
+    start = int(start) if start.isdigit() else 0
+    path = recordings() / ls.id / f"{host}.cast"
+    header, events, end = None, [], start
+    if path.parent == recordings() / ls.id and path.is_file():
+        with path.open("rb") as f:
+            f.seek(start)
+            chunk = f.read(LIVE_CHUNK)
+        whole = chunk[: chunk.rfind(b"\n") + 1]
+        end = start + len(whole)
+        for i, line in enumerate(whole.decode("utf-8", "replace").splitlines()):
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if start == 0 and i == 0 and isinstance(item, dict):
+                header = {k: item.get(k) for k in ("width", "height")}
+            elif isinstance(item, list) and len(item) == 3 and item[1] == "o":
+                events.append(item[2])
+    return jsonify(header=header, output=events, next=end, live=ls.state.value == "ready")

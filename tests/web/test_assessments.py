@@ -439,3 +439,29 @@ def test_a_graded_attempt_is_posted_to_the_teams_webhook_signed_once(app, world,
     assert hmac.compare_digest(mac, hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest())
     event = json.loads(body)
     assert event["event"] == "attempt.graded" and event["candidate"].startswith("Ada") and event["percent"] == 0.0
+
+
+def test_reviewers_watch_a_running_attempt_read_only(app, client, world):
+    r = start_invite(client, world["token"])
+    sid = r.headers["Location"].rsplit("/", 1)[1]
+    with session_scope(app) as s:
+        s.get(LabSession, sid).state = State.ready
+        s.commit()
+    cast = app.config["RECORDINGS_DIR"] + f"/{sid}/box.cast"
+    import os
+
+    os.makedirs(os.path.dirname(cast))
+    with open(cast, "w") as f:
+        f.write('{"version": 2, "width": 100, "height": 30, "timestamp": 0}\n[0.5, "o", "root@box:~# "]\n'
+                '[1.0, "i", "ls\\r"]\n[1.1, "o", "ls\\r\\n"]\n[1.2, "o", "torn')
+    log_in(client, "rev@other.test")
+    assert client.get(f"/invites/{world['invite']}/live").status_code == 404
+    assert client.get(f"/invites/{world['invite']}/recordings/{sid}/box.json").status_code == 404
+    log_in(client, "rev@acme.test")
+    page = client.get(f"/invites/{world['invite']}/live").get_data(as_text=True)
+    assert f"/recordings/{sid}/__HOST__.json" in page and 'data-host="box"' in page
+    first = client.get(f"/invites/{world['invite']}/recordings/{sid}/box.json").json
+    assert first["header"] == {"width": 100, "height": 30} and first["output"] == ["root@box:~# ", "ls\r\n"]
+    assert first["live"] and first["next"] < os.path.getsize(cast)  # the torn last line waits
+    rest = client.get(f"/invites/{world['invite']}/recordings/{sid}/box.json?from={first['next']}").json
+    assert rest["output"] == [] and rest["next"] == first["next"] and rest["header"] is None
