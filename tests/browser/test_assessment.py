@@ -68,12 +68,17 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     expect(rows).to_contain_text("done-42")
     candidate.click("#check")
     expect(candidate.locator("#score")).to_have_text("2 / 3")
+    # the team watches live, read-only
+    reviewer.reload()
+    reviewer.get_by_role("link", name="Watch").click()
+    expect(reviewer.locator('.live-term[data-host="box"]')).to_contain_text("done-42")
     # nothing more is done: the server ends the lab at the limit, whatever the browser does
     expect(candidate.locator("#attempt-state")).to_contain_text("Your attempt is complete", timeout=150_000)
     candidate.goto(platform.url + "/")
     expect(candidate).to_have_url(re.compile(r"/attempt$"))  # a guest never reaches the catalogue
 
     # the report: partial score, skill chart, a replay that plays
+    reviewer.go_back()
     reviewer.reload()
     row = reviewer.locator("#compare tr[data-invite]")
     expect(row).to_contain_text("finished", timeout=60_000)
