@@ -124,8 +124,8 @@ def check(session_id: str):
 def grade_result(session_id: str, grade_id: int):
     ls = owned(session_id)
     gr = db().get(Grade, grade_id)
-    if gr is None or gr.session_id != ls.id:
-        abort(404)
+    if gr is None or gr.session_id != ls.id or (gr.final and ls.invite_id is not None):
+        abort(404)  # an assessment's final grade is for the hiring team
     return jsonify(services.grade_view(gr))
 
 

@@ -120,6 +120,13 @@ def test_the_invitee_is_fenced_into_its_attempt_and_exam_mode_has_no_checks_or_h
     assert r.status_code == 409 and "this is an exam" in r.json["error"]
     r = client.post(f"/api/v1/sessions/{sid}/hints", json={"task": "greeting-present"}, headers={"X-CSRFToken": csrf})
     assert r.status_code == 409
+    with session_scope(app) as s:  # the final grade (the hiring team's) is not the candidate's to read
+        final = Grade(session_id=sid, final=True, report={"score": 3}, done_at=utcnow())
+        s.add(final)
+        s.commit()
+        final_id = final.id
+    assert client.get(f"/api/v1/sessions/{sid}/grades/{final_id}").status_code == 404
+    assert client.get(f"/api/v1/sessions/{sid}").json["score"] == 0
     assert client.get("/api/v1/assessments").status_code == 302  # fenced from the reviewers' API too
 
 
