@@ -100,6 +100,11 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     shots = Path(os.environ.get("OPSLAB_SCREENSHOTS") or platform.var)  # README figure: webapp/static/img/report.png
     shots.mkdir(parents=True, exist_ok=True)
     reviewer.screenshot(path=str(shots / "report.png"), full_page=True)
+    reviewer.goto(reviewer.url + "?print=1")  # the print view: no player, the chart as an image
+    expect(reviewer.locator("#total")).to_have_text("66.7%")
+    expect(reviewer.locator(".replay")).to_have_count(0)
+    reviewer.emulate_media(media="print")
+    reviewer.screenshot(path=str(shots / "report-print.png"), full_page=True)
 
     # the used link is refused, plainly
     again = browser.new_context().new_page()
