@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 from grader.skills import SKILLS
 from webapp import assessments, invites
-from webapp.models import Invite, LabSession, Mode, aware
+from webapp.models import Invite, LabSession, Mode, State, aware
 from webapp.services import SessionError
 
 PASTE_CHARS = 40  # one input event this long is a paste, not typing
@@ -27,6 +27,18 @@ _ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|O.|.)")
 def final_report(ls: LabSession) -> dict | None:
     g = next((g for g in ls.grades if g.final and g.report), None)
     return g.report if g else None
+
+
+def ended(ls: LabSession | None) -> str:
+    """How a lab ended, in words (the session's state is `destroyed` once it is graded)."""
+    if ls is None:
+        return "not reached"
+    if ls.state == State.failed:
+        return "the sandbox failed"
+    if ls.ended_at is None:
+        return "open"
+    out = ls.deadline is not None and aware(ls.ended_at) >= aware(ls.deadline)
+    return "time ran out" if out else "submitted"
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def lab_result(item: dict, sessions: list[LabSession], mode: Mode) -> dict:
     score, top = sum(t["earned"] for t in tasks), sum(t["points"] for t in tasks)
     failures = [x for x in mine if assessments.platform_failed(x)]
     return {"lab": item["lab"], "title": lab.title, "skills": lab.skills, "weight": item["weight"],
-            "session": ls.id if ls else None, "state": ls.state.value if ls else "not reached",
+            "session": ls.id if ls else None, "state": ended(ls),
             "score": score, "max_score": top, "percent": round(100 * score / top, 1) if top else 0.0,
             "graded": report is not None, "lab_version": (report or {}).get("lab_version"),
             "grader_version": (report or {}).get("grader_version"),

@@ -85,6 +85,7 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     expect(row).to_contain_text("66.7%")
     reviewer.get_by_role("link", name="Report").click()
     expect(reviewer.locator("#total")).to_have_text("66.7%")
+    expect(reviewer.locator(".lab-result")).to_contain_text("time ran out")
     expect(reviewer.locator('.lab-result [data-task="greeting-present"]')).to_contain_text("2 / 2")
     expect(reviewer.locator('.lab-result [data-task="greeting-private"]')).to_contain_text("0 / 1")
     expect(reviewer.locator("#checks")).to_contain_text("final grade")
