@@ -225,6 +225,10 @@ def advance(s, inv: Invite, config) -> LabSession | None:
     index, active = progress(inv, sessions)
     if active is not None:
         return active
+    if index >= len(inv.assessment.labs):  # every lab skipped before the clock ever started
+        inv.finished_at = utcnow()
+        s.commit()
+        return None
     guest = s.get(User, inv.guest_id)  # one lab at a time: the per-user cap (a row lock) says so
     ls = services.start_session(s, guest, inv.assessment.labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1})
     ls.invite_id = inv.id

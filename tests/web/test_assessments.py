@@ -472,3 +472,18 @@ def test_reviewers_watch_a_running_attempt_read_only(app, client, world):
     assert first["live"] and first["next"] < os.path.getsize(cast)  # the torn last line waits
     rest = client.get(f"/invites/{world['invite']}/recordings/{sid}/box.json?from={first['next']}").json
     assert rest["output"] == [] and rest["next"] == first["next"] and rest["header"] is None
+
+
+def test_a_lab_whose_sandbox_keeps_failing_is_skipped_and_the_attempt_ends(app, world, tmp_path):
+    from webapp import reports
+
+    with session_scope(app) as s:
+        inv = s.get(Invite, world["invite"])
+        invites.start(s, inv, app.config)
+        for _ in range(assessments.MAX_TRIES):
+            ls = assessments.advance(s, inv, app.config)
+            ls.state, ls.failure_reason, ls.ended_at = State.failed, "the sandbox engine is not reachable", utcnow()
+            s.commit()
+        assert assessments.advance(s, inv, app.config) is None and inv.finished_at is not None
+        report = reports.build(s, inv, tmp_path)
+        assert report["labs"][0]["state"] == "the sandbox failed" and report["percent"] == 0.0
