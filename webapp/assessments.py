@@ -41,6 +41,7 @@ ROLE_TEMPLATES: dict[str, RoleTemplate] = {
 assert all(s in SKILLS for t in ROLE_TEMPLATES.values() for s in t.skills)
 
 MAX_LABS, MAX_WEIGHT = 10, 10
+LEVELS = ("beginner", "intermediate", "advanced")
 TIME_LIMITS = (60, 8 * 3600)
 HINT_COST = 0.25  # of a task's points, per hint shown, taken only from tasks passed (practice mode)
 SANDBOX_FULL = "the sandbox filled its disk"  # the candidate's doing: not credited
@@ -67,10 +68,12 @@ def template_draft(key: str) -> dict:
             break
         pool.remove(best)
         covered = set(tpl.skills) & set(best.spec.skills)
-        picked.append({"lab": best.id, "weight": len(covered)})
+        picked.append((best, {"lab": best.id, "weight": len(covered)}))
         wanted -= covered
         total += best.duration_seconds
-    return {"title": tpl.title, "role": key, "labs": picked, "time_limit": total or 3600,
+    picked.sort(key=lambda p: (LEVELS.index(p[0].spec.difficulty) if p[0].spec.difficulty in LEVELS else 9,
+                               p[0].duration_seconds))  # the candidate warms up on the easier labs
+    return {"title": tpl.title, "role": key, "labs": [item for _lab, item in picked], "time_limit": total or 3600,
             "mode": Mode.exam.value, "invite_days": 7}
 
 

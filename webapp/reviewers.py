@@ -65,6 +65,12 @@ def index():
                            templates=assessments.ROLE_TEMPLATES)
 
 
+def in_order(draft: dict) -> list:
+    """The catalogue with the draft's labs first, in its order (the form keeps that order)."""
+    order = {item["lab"]: i for i, item in enumerate(draft.get("labs") or []) if isinstance(item, dict)}
+    return sorted(catalogue(), key=lambda lab: order.get(lab.id, len(order)))
+
+
 def form_body(form) -> dict:
     labs = [{"lab": lab_id, "weight": int(w) if (w := form.get(f"weight-{lab_id}", "1")).isdigit() else w}
             for lab_id in form.getlist("lab")]
@@ -85,14 +91,14 @@ def new():
         except SessionError as e:
             flash(str(e), "error")
             draft = {**body, "time_limit_text": body["time_limit"]}
-            return render_template("assessment_new.html", draft=draft, labs=catalogue(), teams=all_teams,
+            return render_template("assessment_new.html", draft=draft, labs=in_order(draft), teams=all_teams,
                                    templates=assessments.ROLE_TEMPLATES), e.status
         return redirect(url_for("reviewers.detail", assessment_id=a.id))
     role = request.args.get("role")
     draft = assessments.template_draft(role) if role else {"title": "", "role": None, "labs": [],
                                                             "time_limit": 3600, "mode": "exam", "invite_days": 7}
     draft["time_limit_text"] = f"{draft['time_limit'] // 60}m"
-    return render_template("assessment_new.html", draft=draft, labs=catalogue(), teams=all_teams,
+    return render_template("assessment_new.html", draft=draft, labs=in_order(draft), teams=all_teams,
                            templates=assessments.ROLE_TEMPLATES)
 
 
