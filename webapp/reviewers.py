@@ -41,6 +41,13 @@ reviewer_required = role_required(Role.reviewer, Role.admin)
 SORTS = ("candidate", "status", "percent", "minutes_used", "flags")
 
 
+@bp.app_template_filter("duration")
+def duration(seconds: int) -> str:
+    """90 → '1 min 30 s', 3600 → '60 min', 45 → '45 s' (time limits as people say them)."""
+    m, sec = divmod(int(seconds), 60)
+    return " ".join(p for p in (f"{m} min" if m else "", f"{sec} s" if sec or not m else "") if p)
+
+
 def recordings() -> Path:
     return Path(current_app.config["RECORDINGS_DIR"])
 

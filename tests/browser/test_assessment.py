@@ -45,6 +45,9 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     reviewer.fill("input[name=title]", "DevOps Team Lead — screening")
     reviewer.fill("input[name=time_limit]", "75s")
     reviewer.select_option("select[name=mode]", "practice")
+    shots = Path(os.environ.get("OPSLAB_SCREENSHOTS") or platform.var)  # README figure: webapp/static/img/report.png
+    shots.mkdir(parents=True, exist_ok=True)
+    reviewer.screenshot(path=str(shots / "assessment-new.png"), full_page=True)
     reviewer.click("#save")
     expect(reviewer.locator("h1")).to_have_text("DevOps Team Lead — screening")
     reviewer.fill("input[name=label]", "Ada Lovelace <ada@example.org>")
@@ -59,6 +62,7 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     candidate.goto(link)
     expect(candidate.locator("h1")).to_have_text("DevOps Team Lead — screening")
     expect(candidate.locator(".rules")).to_contain_text("kept by the server")
+    candidate.screenshot(path=str(shots / "invite-rules.png"), full_page=True)
     candidate.click("#start")
     rows = candidate.locator(".term.active .xterm-rows")
     expect(rows).to_contain_text("root@box", timeout=60_000)
@@ -83,6 +87,7 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     row = reviewer.locator("#compare tr[data-invite]")
     expect(row).to_contain_text("finished", timeout=60_000)
     expect(row).to_contain_text("66.7%")
+    reviewer.screenshot(path=str(shots / "assessment.png"), full_page=True)
     reviewer.get_by_role("link", name="Report").click()
     expect(reviewer.locator("#total")).to_have_text("66.7%")
     expect(reviewer.locator(".lab-result")).to_contain_text("time ran out")
@@ -98,8 +103,6 @@ def test_reviewer_invites_a_candidate_who_runs_out_of_time_and_the_report_replay
     replay.locator(".ap-player, .ap-wrapper").first.click()
     expect(replay.locator(".ap-terminal")).to_contain_text("done-42", timeout=60_000)
     reviewer.wait_for_timeout(500)
-    shots = Path(os.environ.get("OPSLAB_SCREENSHOTS") or platform.var)  # README figure: webapp/static/img/report.png
-    shots.mkdir(parents=True, exist_ok=True)
     reviewer.screenshot(path=str(shots / "report.png"), full_page=True)
     reviewer.goto(reviewer.url + "?print=1")  # the print view: no player, the chart as an image
     expect(reviewer.locator("#total")).to_have_text("66.7%")
