@@ -71,7 +71,7 @@ def payload(s, inv: Invite, recordings: Path) -> dict:
     from webapp import reports
 
     r = reports.build(s, inv, recordings)
-    return {"event": "attempt.graded", "invite": inv.id, "candidate": inv.label,
+    return {"event": "attempt.graded", "invite": inv.id, "candidate": inv.label, "status": r["invite"]["status"],
             "assessment": r["assessment"], "percent": r["percent"], "time": r["time"],
             "labs": [{"lab": lab["lab"], "score": lab["score"], "max_score": lab["max_score"]} for lab in r["labs"]],
             "flags": r["flags"], "report": f"/api/v1/invites/{inv.id}/report"}

@@ -446,6 +446,7 @@ def test_a_graded_attempt_is_posted_to_the_teams_webhook_signed_once(app, world,
     assert hmac.compare_digest(mac, hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest())
     event = json.loads(body)
     assert event["event"] == "attempt.graded" and event["candidate"].startswith("Ada") and event["percent"] == 0.0
+    assert event["status"] == "finished" and event["report"] == f"/api/v1/invites/{world['invite']}/report"
 
 
 def test_reviewers_watch_a_running_attempt_read_only(app, client, world):
