@@ -145,8 +145,11 @@ def attempt_helpers():
         if getattr(ls, "invite_id", None) is None:
             return None
         inv = db().get(Invite, ls.invite_id)
-        return {"mode": inv.assessment.mode.value, "title": inv.assessment.title,
-                "url": url_for("invites.attempt")} if inv else None
+        if inv is None:
+            return None
+        labs = [item["lab"] for item in inv.assessment.labs]
+        return {"mode": inv.assessment.mode.value, "title": inv.assessment.title, "url": url_for("invites.attempt"),
+                "lab": labs.index(ls.lab_id) + 1 if ls.lab_id in labs else None, "labs": len(labs)}
 
     return {"attempt_of": attempt_of}
 

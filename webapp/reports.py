@@ -97,14 +97,21 @@ def skill_scores(labs: list[dict]) -> dict[str, float]:
     return out
 
 
-def read_cast(path: Path) -> list[list]:
-    """The events of an asciicast v2 file (header skipped; a torn last line ignored)."""
+_KIND = re.compile(r'^\[[-+.\deE]+, "(\w)"')
+
+
+def read_cast(path: Path, kinds: str = "im") -> list[list]:
+    """The events of those kinds in an asciicast v2 file (header skipped; a torn last line
+    ignored). Output is most of a recording (up to 50 MiB): its lines are skipped unparsed."""
     if not path.is_file():
         return []
     events = []
     with path.open(encoding="utf-8", errors="replace") as f:
         f.readline()
         for line in f:
+            kind = _KIND.match(line)
+            if kind is None or kind.group(1) not in kinds:
+                continue
             try:
                 ev = json.loads(line)
             except ValueError:

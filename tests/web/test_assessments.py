@@ -110,6 +110,7 @@ def test_the_invitee_is_fenced_into_its_attempt_and_exam_mode_has_no_checks_or_h
     sid = r.headers["Location"].rsplit("/", 1)[1]
     page = client.get(f"/sessions/{sid}").get_data(as_text=True)
     assert 'data-mode="exam"' in page and "Submit lab" in page and "Show a hint" not in page
+    assert "Platform lead · lab 1 of 1 ·" in page
     for path in ("/", "/sessions", "/assessments", "/labs/greeting-file/start"):
         assert client.get(path).headers.get("Location", "").endswith("/attempt"), path
     with session_scope(app) as s:
