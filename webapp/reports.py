@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from grader.skills import SKILLS
-from webapp import assessments, invites
+from webapp import assessments, invites, services
 from webapp.models import Invite, LabSession, Mode, State, aware
 from webapp.services import SessionError
 
@@ -50,14 +50,14 @@ class Outline:
 
 
 def lab_outline(lab_id: str, report: dict | None) -> Outline:
-    """A lab's title, skills, hosts and tasks from the catalogue; from its graded report when
-    the lab has left the catalogue since (a report must outlive the lab)."""
+    """A lab's title, skills and hosts from the catalogue, its tasks as graded (the lab may
+    have changed since); all from the graded report once the lab has left the catalogue."""
+    graded = [SimpleNamespace(**t) for t in (report or {}).get("tasks", [])]  # the version graded
     try:
-        lab = assessments.services.load_lab(lab_id)
+        lab = services.load_lab(lab_id)
     except SessionError:
-        tasks = [SimpleNamespace(**t) for t in (report or {}).get("tasks", [])]
-        return Outline(lab_id, (report or {}).get("skills", []), [], tasks)
-    return Outline(lab.spec.title, lab.spec.skills, [h.name for h in lab.hosts], lab.spec.tasks)
+        return Outline(lab_id, (report or {}).get("skills", []), [], graded)
+    return Outline(lab.spec.title, lab.spec.skills, [h.name for h in lab.hosts], graded or lab.spec.tasks)
 
 
 def lab_result(item: dict, sessions: list[LabSession], mode: Mode) -> dict:

@@ -29,7 +29,7 @@ from flask import (
 from sqlalchemy import select
 
 from grader.skills import SKILLS
-from webapp import assessments, invites, reports, teams
+from webapp import assessments, invites, reports, services, teams
 from webapp.auth import role_required
 from webapp.catalogue import catalogue
 from webapp.db import db
@@ -208,7 +208,7 @@ def live(invite_id: int):
     inv = teams.invite_or_404(db(), g.user, invite_id)
     sessions = assessments.sessions_of(db(), inv)
     _, active = assessments.progress(inv, sessions)
-    hosts = [h.name for h in assessments.services.load_lab(active.lab_id).hosts] if active else []
+    hosts = [h.name for h in services.load_lab(active.lab_id).hosts] if active else []
     return render_template("live.html", inv=inv, ls=active, hosts=hosts)
 
 
