@@ -489,3 +489,16 @@ def test_a_lab_whose_sandbox_keeps_failing_is_skipped_and_the_attempt_ends(app, 
         assert assessments.advance(s, inv, app.config) is None and inv.finished_at is not None
         report = reports.build(s, inv, tmp_path)
         assert report["labs"][0]["state"] == "the sandbox failed" and report["percent"] == 0.0
+
+
+def test_commands_csv_and_chart_are_safe_with_what_candidates_type():
+    from webapp import reports
+    from webapp.reviewers import to_csv
+
+    events = [[0.1, "i", "rm -rf /tmp/x\x03"], [0.2, "i", "ls -l\x1b[Ah\r"], [0.3, "i", "\x15whoami\r"],
+              [0.4, "o", "ignored\r\n"], [0.5, "i", "half-typed"]]
+    assert [c["text"] for c in reports.commands(events)] == ["ls -lh", "whoami", "half-typed  (not entered)"]
+    csv = to_csv([{"candidate": "=HYPERLINK(\"http://x\")", "percent": 50.0}])
+    assert "'=HYPERLINK" in csv  # a spreadsheet shows it as text, never runs it
+    svg = reports.skill_chart({"linux": 50.0, "<script>": 10.0})
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and svg.startswith("<svg")
