@@ -119,6 +119,15 @@ def _act(s, form) -> str:
         user.role, user.team_id = Role.reviewer, team.id
         s.commit()
         return f"{email} is a reviewer in {team.name}.{note}"
+    if action == "webhook":
+        from webapp.webhooks import set_webhook
+
+        team = s.get(Team, int(form.get("team", 0) or 0))
+        if team is None:
+            raise ValueError("no such team")
+        secret = set_webhook(s, team, (form.get("url") or "").strip() or None)
+        return (f"Webhook of {team.name}: {team.webhook_url}; its signing secret (shown once): {secret}" if secret
+                else f"Webhook of {team.name} is off.")
     if action == "remove":
         user = s.get(User, int(form.get("user", 0) or 0))
         if user is None or user.team_id is None:

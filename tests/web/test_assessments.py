@@ -393,6 +393,9 @@ def test_admins_manage_teams_on_a_page_and_nobody_else_can(app, client, world):
     with session_scope(app) as s:
         new = s.query(User).filter_by(email="new@x.test").one()
         assert (new.role, new.team_id) == (Role.reviewer, team.id)
+    r = client.post("/teams", data={"csrf_token": csrf, "action": "webhook", "team": team.id,
+                                    "url": "https://hooks.example/x"}, follow_redirects=True)
+    assert "its signing secret (shown once):" in r.get_data(as_text=True)
     client.post("/teams", data={"csrf_token": csrf, "action": "remove", "user": new.id})
     with session_scope(app) as s:
         assert s.get(User, new.id).team_id is None
