@@ -106,8 +106,9 @@ def revoke(s, inv: Invite) -> bool:
     return True
 
 
-def start(s, inv: Invite, config) -> User:
-    """Spend the link (or resume its running attempt) and return the guest it logs in as."""
+def start(s, inv: Invite, config, holder: User | None = None) -> User:
+    """Spend the link (or resume its running attempt) and return the guest it logs in as;
+    a resume from another browser than `holder` (the guest already logged in) is counted."""
     if refusal(inv):
         raise SessionError(refusal(inv), 410)
     if inv.guest_id is None:
@@ -116,7 +117,7 @@ def start(s, inv: Invite, config) -> User:
         s.add(guest)
         s.flush()
         inv.guest_id, inv.used_at = guest.id, utcnow()
-    else:
+    elif holder is None or holder.id != inv.guest_id:
         inv.reopened += 1
     s.commit()
     return s.get(User, inv.guest_id)
@@ -160,6 +161,8 @@ def rules(token: str):
     msg = refusal(inv)
     if msg:
         return render_template("invite_refused.html", message=msg), 404 if inv is None else 410
+    if g.get("user") is not None and g.user.id == inv.guest_id:
+        return redirect(url_for("invites.attempt"))  # this browser holds the attempt already
     return render_template("invite_rules.html", inv=inv, a=inv.assessment, token=token,
                            labs=[services.load_lab(i["lab"]) for i in inv.assessment.labs])
 
@@ -171,7 +174,7 @@ def begin(token: str):
     msg = refusal(inv)
     if msg:
         return render_template("invite_refused.html", message=msg), 404 if inv is None else 410
-    guest = start(s, inv, current_app.config)
+    guest = start(s, inv, current_app.config, g.get("user"))
     session.clear()
     session["uid"] = guest.id
     g.user = guest

@@ -140,7 +140,8 @@ def test_invite_tokens_are_unguessable_stored_hashed_and_single_use(app, client,
         inv = s.get(Invite, world["invite"])
         assert inv.token_hash == invites.digest(token) and token not in inv.token_hash
     assert start_invite(client, token).status_code == 302
-    # reopened while the attempt runs: resumed (a crashed browser), and counted
+    assert client.get(f"/invite/{token}").headers["Location"].endswith("/attempt")  # same browser: not counted
+    # reopened elsewhere while the attempt runs: resumed (a crashed browser), and counted
     assert start_invite(client, token).status_code == 302
     with session_scope(app) as s:
         inv = s.get(Invite, world["invite"])
