@@ -43,6 +43,8 @@ $(ASSETS): webapp/frontend/package.json webapp/frontend/package-lock.json
 	mkdir -p webapp/static/vendor
 	cp webapp/frontend/node_modules/@xterm/xterm/lib/xterm.js webapp/frontend/node_modules/@xterm/xterm/css/xterm.css \
 	   webapp/frontend/node_modules/@xterm/addon-fit/lib/addon-fit.js webapp/static/vendor/
+	cp webapp/frontend/node_modules/asciinema-player/dist/bundle/asciinema-player.min.js \
+	   webapp/frontend/node_modules/asciinema-player/dist/bundle/asciinema-player.css webapp/static/vendor/
 
 assets: $(ASSETS)
 

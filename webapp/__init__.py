@@ -27,6 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sessions.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API checks its own CSRF header or a bearer token
+    from webapp import invites, reviewers, reviewers_api, teams  # timed assessments for hiring teams
+
+    for bp in (invites.bp, reviewers.bp, reviewers_api.bp, teams.bp):
+        app.register_blueprint(bp)
+    csrf.exempt(reviewers_api.bp)
     terminal.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

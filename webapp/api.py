@@ -56,7 +56,10 @@ def iso(dt: datetime | None) -> str | None:
 
 def status(ls: LabSession) -> dict:
     lab = services.session_lab(ls)
-    latest = services.grade_view(ls.latest_grade) if ls.latest_grade else None
+    last = ls.latest_grade
+    if ls.invite_id is not None:  # an assessment's final grade is for the hiring team, not the candidate
+        last = next((gr for gr in reversed(ls.grades) if gr.done_at and not gr.final), None)
+    latest = services.grade_view(last) if last else None
     results = {t["id"]: t for t in ((latest or {}).get("report") or {"tasks": []})["tasks"]}
     pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
     now = services.utcnow()
@@ -126,8 +129,8 @@ def check(session_id: str):
 def grade_result(session_id: str, grade_id: int):
     ls = owned(session_id)
     gr = db().get(Grade, grade_id)
-    if gr is None or gr.session_id != ls.id:
-        abort(404)
+    if gr is None or gr.session_id != ls.id or (gr.final and ls.invite_id is not None):
+        abort(404)  # an assessment's final grade is for the hiring team
     return jsonify(services.grade_view(gr))
 
 

@@ -117,6 +117,13 @@ def load_user() -> None:
     g.user = user
 
 
+def log_in(user: User) -> None:
+    """Start a fresh browser session for `user`: its id and session version in the cookie."""
+    session.clear()
+    session["uid"], session["sv"] = user.id, user.session_version
+    g.user = user
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
@@ -165,8 +172,7 @@ def login():
         ok = check_password_hash(user.password_hash if user else _dummy_hash(), form.password.data)
         if user and ok:
             login_throttle.succeeded(db(), ip, email)
-            session.clear()
-            session["uid"], session["sv"] = user.id, user.session_version
+            log_in(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong email or password.", "error")
     return render_template("login.html", form=form)

@@ -3,7 +3,11 @@
 A LabSession is one attempt at one lab in one sandbox. Its state moves
 requested → provisioning → ready → submitted | expired → graded → destroyed (or failed,
 with a reason a person can read); every transition is committed before the side effect it
-triggers. `invite_id` is where timed assessments will attach.
+triggers. `invite_id` ties a session to the invite (timed assessment attempt) it belongs to.
+
+Hiring teams (webapp.teams, webapp.assessments, webapp.invites, webapp.reports): a Team
+holds reviewers; an Assessment is a list of weighted labs with a total time limit and a mode;
+an Invite is one candidate's single-use link, and also their one attempt.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Role(enum.StrEnum):
     reviewer = "reviewer"      # hiring team
     instructor = "instructor"
     admin = "admin"
+    invitee = "invitee"        # a guest account behind one invite link: no password, no catalogue
 
 
 class State(enum.StrEnum):
@@ -60,6 +65,68 @@ class User(Base):
     # and a password change raise it, which ends every session of the user at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)  # reviewers
+
+
+class Team(Base):
+    """A hiring team: its reviewers see only its assessments, invites and reports."""
+
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # POSTed to, signed with the secret, when an attempt is graded (webapp.webhooks)
+    webhook_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Mode(enum.StrEnum):
+    exam = "exam"          # no Check, no hints: graded at the end of each lab
+    practice = "practice"  # Checks and hints; each hint costs points on tasks passed
+
+
+class Assessment(Base):
+    """Labs (in order, each with a weight) under one total time limit, for one team."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(60), nullable=True)  # the role template it came from
+    labs: Mapped[list] = mapped_column(JSON, default=list)  # [{"lab": id, "weight": n}]
+    time_limit: Mapped[int] = mapped_column(Integer)        # seconds, for all labs together
+    mode: Mapped[Mode] = mapped_column(Enum(Mode, native_enum=False, length=20), default=Mode.exam)
+    invite_days: Mapped[int] = mapped_column(Integer, default=7)  # how long a new invite stays valid
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    team: Mapped[Team] = relationship()
+    invites: Mapped[list[Invite]] = relationship(back_populates="assessment", order_by="Invite.id")
+
+
+class Invite(Base):
+    """One candidate's single-use link (only its sha256 is stored) and their one attempt.
+
+    used_at: Start was pressed (the link is spent); started_at: the first sandbox was ready
+    (the clock started); finished_at: submitted or out of time."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    extra_time: Mapped[int] = mapped_column(Integer, default=0)  # seconds (accessibility)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    guest_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)  # the link opened again mid-attempt
+    notify_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # webhook delivered
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assessment: Mapped[Assessment] = relationship(back_populates="invites")
 
 
 @event.listens_for(User.password_hash, "set", active_history=True)
@@ -84,7 +151,7 @@ class LabSession(Base):
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    invite_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # timed assessments (later)
+    invite_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # timed assessments
     # The worker provisioning the sandbox ("host:pid") and since when: a redelivered task
     # leaves a live worker's start alone, and the sweep re-queues one whose worker died.
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

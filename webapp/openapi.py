@@ -11,12 +11,19 @@ _err = {"description": "Refused, with a message saying why and what to do",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _sid = {"name": "session_id", "in": "path", "required": True,
         "schema": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "^[0-9a-f]+$"}}
+_aid = {"name": "assessment_id", "in": "path", "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+_iid = {"name": "invite_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+_assessment = {"description": "The assessment", "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/Assessment"}}}}
+_invite = {"description": "The invite", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invite"}}}}
 _status = {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}
 
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "opslab API", "version": "1",
-             "description": "Start labs, watch them provision, grade them and stop them. Authenticate "
+             "description": "Start labs, watch them provision, grade them and stop them; hiring teams build "
+                            "timed assessments, invite candidates and read reports. Authenticate "
                             "with `Authorization: Bearer <token>` (`opslab user token EMAIL`) or the browser "
                             "session plus an `X-CSRFToken` header on POST."},
     "servers": [{"url": "/api/v1"}],
@@ -43,6 +50,29 @@ OPENAPI = {
                 "ended": {"type": ["string", "null"], "enum": ["time-up", "stopped", "failed", None]},
                 "seconds_used": {"type": ["integer", "null"]}, "hints_used": {"type": "integer"},
                 "next_lab": {"type": ["object", "null"], "properties": {"id": _lab_id, "title": {"type": "string"}}}}},
+            "LabItem": {"type": "object", "required": ["lab"], "properties": {
+                "lab": {"type": "string"}, "weight": {"type": "integer", "minimum": 1, "maximum": 10}}},
+            "AssessmentDraft": {"type": "object", "properties": {
+                "title": {"type": "string"}, "role": {"type": ["string", "null"],
+                                                      "enum": ["lead-infrastructure-engineer", "devops-team-lead", None]},
+                "labs": {"type": "array", "items": {"$ref": "#/components/schemas/LabItem"}},
+                "time_limit": {"type": ["string", "integer"], "description": "seconds, or 90m / 2h"},
+                "mode": {"type": "string", "enum": ["exam", "practice"]}, "invite_days": {"type": "integer"},
+                "team": {"type": "integer", "description": "admins only: the team's id"}}},
+            "Invite": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "label": {"type": "string"},
+                "status": {"type": "string", "enum": ["open", "running", "finished", "expired", "revoked"]},
+                "extra_time": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"},
+                "used_at": {"type": ["string", "null"]}, "started_at": {"type": ["string", "null"]},
+                "finished_at": {"type": ["string", "null"]},
+                "link": {"type": "string", "description": "only in the answer that created it"}}},
+            "Assessment": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "team": {"type": "string"}, "title": {"type": "string"},
+                "role": {"type": ["string", "null"]}, "labs": {"type": "array", "items": {"$ref": "#/components/schemas/LabItem"}},
+                "time_limit": {"type": "integer"}, "mode": {"type": "string"}, "invite_days": {"type": "integer"},
+                "invites": {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}}},
+            "Report": {"type": "object", "description": "One attempt: invite, assessment, time {limit, extra, "
+                       "used, credited}, percent, labs (tasks, versions), skills, checks, commands, integrity, flags"},
             "Lab": {"type": "object", "properties": {
                 "id": _lab_id, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
                 "difficulty": {"type": "string"}, "duration": {"type": "string"}, "points": {"type": "integer"}}},
@@ -76,5 +106,40 @@ OPENAPI = {
                           "413": _err}}},
         "/sessions/{session_id}/stop": {"post": {"summary": "Stop: final grade, then the sandbox is removed",
                                                  "parameters": [_sid], "responses": {"202": _status, "401": _err, "404": _err}}},
+        "/role-templates": {"get": {"summary": "Hiring teams: the role templates and the labs each picks",
+                                    "responses": {"200": {"description": "Drafts by role"}, "401": _err, "403": _err}}},
+        "/assessments": {
+            "get": {"summary": "Hiring teams: your team's assessments", "responses": {"200": {
+                "description": "Assessments", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/Assessment"}}}}}}},
+                "401": _err, "403": _err}},
+            "post": {"summary": "Create an assessment (a role alone takes the template's labs and time)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "$ref": "#/components/schemas/AssessmentDraft"}}}},
+                     "responses": {"201": _assessment, "400": _err, "401": _err, "403": _err, "404": _err, "409": _err,
+                                   "413": _err}}},
+        "/assessments/{assessment_id}": {"get": {"summary": "An assessment and its invites", "parameters": [_aid],
+                                                 "responses": {"200": _assessment, "401": _err, "403": _err, "404": _err}}},
+        "/assessments/{assessment_id}/invites": {"post": {
+            "summary": "A single-use invite link for a candidate (the link is in this answer only)", "parameters": [_aid],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["label"], "properties": {
+                    "label": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]+$"},
+                    "extra_minutes": {"type": "integer", "minimum": 0, "maximum": 600}}}}}},
+            "responses": {"201": _invite, "400": _err, "401": _err, "403": _err, "404": _err, "413": _err}}},
+        "/assessments/{assessment_id}/results": {"get": {
+            "summary": "Every candidate compared (sort=percent|-percent|candidate|…; format=csv for CSV)",
+            "parameters": [_aid, {"name": "format", "in": "query", "schema": {
+                "type": "string", "enum": ["json", "csv"], "maxLength": 4, "pattern": "^(json|csv)$"}},
+                           {"name": "sort", "in": "query", "schema": {"type": "string", "maxLength": 40,
+                                                                       "pattern": "^-?[a-z_]+$"}}],
+            "responses": {"200": {"description": "candidates (one row each) and their full reports"},
+                          "401": _err, "403": _err, "404": _err}}},
+        "/invites/{invite_id}/revoke": {"post": {"summary": "Withdraw an invite (a running attempt ends)",
+                                                 "parameters": [_iid], "responses": {"200": _invite, "401": _err,
+                                                                                     "403": _err, "404": _err}}},
+        "/invites/{invite_id}/report": {"get": {"summary": "The report on one candidate's attempt", "parameters": [_iid],
+            "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Report"}}}}, "401": _err, "403": _err, "404": _err}}},
     },
 }

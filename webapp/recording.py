@@ -42,6 +42,7 @@ class Recorder:
         else:
             with path.open(encoding="utf-8") as f:
                 self.start = json.loads(f.readline())["timestamp"]
+            self._capped("m", "reconnected", self._input_cap, "input")  # a marker the replay can seek to
             self.resize(cols, rows)
 
     @staticmethod

@@ -188,6 +188,12 @@ def provision(s, session_id: str) -> None:
                          deadline=ready_at + timedelta(seconds=lab.duration_seconds)):  # the clock starts now
         if ls.claimed_by == worker_id():  # stopped or failed meanwhile: the sandbox must not outlive it
             engine.destroy_sandbox(session_id)
+        return
+    if ls.invite_id is not None:  # a timed assessment: the attempt's clock sets the deadline
+        from webapp import assessments
+
+        assessments.on_ready(s, ls)
+        s.commit()
 
 
 def stalled_starts(s, unclaimed_after: int = 60) -> list[str]:
@@ -203,6 +209,10 @@ def stalled_starts(s, unclaimed_after: int = 60) -> list[str]:
 def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
     """Record a grade for a ready session (a Check), or its final grade; the caller enqueues it."""
     if not final:
+        if ls.invite_id is not None:
+            from webapp import assessments
+
+            assessments.allow(s, ls, "check")  # exam mode: graded only when the lab ends
         if ls.state != State.ready:
             raise SessionError(f"this lab is {ls.state.value}; checks run only while it is ready", 409)
         if ls.deadline and aware(ls.deadline) <= utcnow():
@@ -414,6 +424,10 @@ def fail_sessions(s, session_ids, reason: str) -> None:
 
 def reveal_hint(s, ls: LabSession, lab: Lab, task_id: str) -> list[str]:
     """Show one more hint for a task; returns the hints now visible."""
+    if ls.invite_id is not None:
+        from webapp import assessments
+
+        assessments.allow(s, ls, "hint")
     try:
         task = lab.task(task_id)
     except KeyError:

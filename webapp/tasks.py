@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from webapp import services
+from webapp import assessments, services, webhooks
 from webapp.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def finish(self, session_id: str) -> None:
     with session_scope(current_app) as s:
         try:
             services.finish(s, session_id)
+            webhooks.after_lab(s, session_id)  # a timed assessment may be over: its team hears of it
         except services.GradeInFlight:
             # a Check is grading the sandbox: the final grade follows it, with backoff; a lost
             # Check gives up after services.LOST_CHECK_AFTER, well within the retries, and the
@@ -64,6 +65,8 @@ def sweep() -> None:
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
+        assessments.due(s)  # attempts out of time between two labs
+        webhooks.enqueue_due(s)
 
 
 # Enqueueing happens after the row is committed, so a worker always finds it. When the queue

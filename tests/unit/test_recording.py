@@ -26,7 +26,7 @@ def test_a_recording_is_asciicast_v2_and_a_reconnect_appends(tmp_path):
     header, evs = events(path)
     assert header["version"] == 2 and (header["width"], header["height"]) == (100, 30)
     assert [e[1:] for e in evs] == [["o", "root@box:~# "], ["i", "ls\r"], ["o", "✔ done\r\n"],
-                                    ["r", "120x40"], ["o", "back\r\n"]]
+                                    ["m", "reconnected"], ["r", "120x40"], ["o", "back\r\n"]]
     assert all(a[0] <= b[0] for a, b in zip(evs, evs[1:], strict=False))  # times only go forward
 
 

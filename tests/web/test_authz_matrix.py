@@ -7,6 +7,12 @@ adds a page or an API call without deciding who may use it. Policies:
 - owner: the session's owner and admins; anyone else gets 404 (never 403: someone else's
   session is not confirmed to exist); anonymous: sent to log in, or 401;
 - logout: anyone may post it; it lands on the log-in page and the session is over;
+- invite-link: anyone holding a link (an unknown or spent one is refused in words, never 5xx);
+- attempt: the invitee's own attempt: anonymous is sent away, other accounts never see one;
+- hiring: reviewers of the assessment's team and admins; candidates and instructors are
+  refused (403/404), a teamless reviewer sees nothing; tests/web/test_assessments.py holds the
+  full matrix with a team, an invitee and a reviewer of another team;
+- admin: admins only (403 for everyone else, log-in for anonymous);
 - websocket: the terminal, upgraded only after its own checks (tests/integration/test_platform.py
   and tests/web/test_terminal_origin.py cover it: foreign Origin, other users, states).
 """
@@ -40,6 +46,17 @@ POLICY = {
     "api.hint": "owner",
     "api.stop": "owner",
     "__flask_sock.terminal": "websocket",
+    "invites.rules": "invite-link",
+    "invites.begin": "invite-link",
+    "invites.attempt": "attempt",
+    "invites.advance": "attempt",
+    **{e: "hiring" for e in (
+        "reviewers.index", "reviewers.new", "reviewers.detail", "reviewers.invite", "reviewers.export",
+        "reviewers.live", "reviewers.recording", "reviewers.recording_tail", "reviewers.report", "reviewers.revoke",
+        "reviewers.chart", "reviewers_api.assessment_list", "reviewers_api.assessment_get",
+        "reviewers_api.invite_create", "reviewers_api.assessment_results", "reviewers_api.invite_report",
+        "reviewers_api.invite_revoke", "reviewers_api.role_templates")},
+    "teams.admin": "admin",
 }
 ROLES = ["anonymous", "owner", "other-candidate", "reviewer", "instructor", "admin"]
 BODIES = {"api.start": {"lab": "greeting-file"}, "api.hint": {"task": "greeting-present"}}
@@ -90,7 +107,8 @@ def _client(app, role, world):
 
 def _url(rule, world) -> str:
     values = {"session_id": world["session"], "grade_id": world["grade"], "lab_id": "greeting-file",
-              "filename": "app.css"}
+              "filename": "app.css", "assessment_id": 1, "invite_id": 1, "token": "x" * 43, "host": "box",
+              "fmt": "csv"}
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -111,6 +129,21 @@ def test_every_route_answers_each_role_as_its_policy_says(app, world):
             denied = r.status_code in (401, 403) or to_login
             if r.status_code >= 500:
                 problems.append(f"{method} {rule.rule} as {role}: {r.status_code}")
+            elif policy == "invite-link":
+                if to_login or r.status_code == 401:
+                    problems.append(f"{method} {rule.rule} as {role}: a link needs no account, got {r.status_code}")
+            elif policy == "attempt":  # nobody here holds an invite
+                if r.status_code not in (302, 401, 403, 404):
+                    problems.append(f"{method} {rule.rule} as {role}: only an invitee has an attempt, got {r.status_code}")
+            elif policy in ("hiring", "admin") and role == "anonymous":
+                if not denied:
+                    problems.append(f"{method} {rule.rule} as anonymous: expected log-in or 401, got {r.status_code}")
+            elif policy == "hiring":
+                if role in ("owner", "other-candidate", "instructor") and r.status_code not in (403, 404):
+                    problems.append(f"{method} {rule.rule} as {role}: hiring teams only, got {r.status_code}")
+            elif policy == "admin":
+                if (role == "admin") == (r.status_code in (401, 403, 404) or to_login):
+                    problems.append(f"{method} {rule.rule} as {role}: admins only, got {r.status_code}")
             elif policy == "logout":
                 after = client.get("/")
                 if not to_login or after.status_code != 302:

@@ -14,6 +14,7 @@
   const root = document.getElementById("session");
   const sid = root.dataset.session;
   const hosts = root.dataset.hosts.split(",");
+  const attemptUrl = root.dataset.attempt;  // a lab of a timed assessment: its page leads on
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const api = (path, opts = {}) => fetch(`/api/v1/sessions/${sid}${path}`, {
     credentials: "same-origin",
@@ -95,6 +96,9 @@
     if (s.ended === "time-up" && ["submitted", "expired"].includes(s.state)) $("state").textContent = "Time is up — grading…";
     // The latest grade's one sentence when it failed (the platform or the lab), also after a reload.
     if ((s.error || null) !== gradeError) { gradeError = s.error || null; notice(gradeError || ""); }
+    if (attemptUrl && ["submitted", "expired", "graded", "destroyed", "failed"].includes(s.state)) {
+      setTimeout(() => { location.href = attemptUrl; }, s.state === "failed" ? 4000 : 1500);
+    }
     if (s.state === "ready" && was !== "ready") {
       const active = hosts.find((h) => terms[h].pane.classList.contains("active")) || hosts[0];
       openTerminal(active);
@@ -241,7 +245,8 @@
   };
 
   $("stop").onclick = async () => {
-    if (!confirm("Stop this lab? It is graded one last time and the sandbox is removed.")) return;
+    if (!confirm(attemptUrl ? "Submit this lab? It is graded and cannot be reopened."
+                            : "Stop this lab? It is graded one last time and the sandbox is removed.")) return;
     const r = await api("/stop", { method: "POST" });
     if (r.ok) render(r.body); else notice(r.body.error || "Stop failed");
   };
