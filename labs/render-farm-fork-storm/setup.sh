@@ -14,7 +14,9 @@ at() { date -u -d "@$((now - $1))" "+$2"; }   # at SECONDS_AGO FORMAT
 HANG=$((47 * 60 + 13)) CONF=$((23 * 60 + 40)) RESTART=$((22 * 60 + 55)) DOWN=$((22 * 60 + 31))
 ALERT=$((19 * 60 + 2)) BACKLOG=$((37 * 60 + 30))
 
-id app >/dev/null 2>&1 || useradd -u 4711 -M --home-dir /var/spool/pdf-render --shell /usr/sbin/nologin app
+# The process limit (ulimit -u) counts a uid's processes across the whole machine, other
+# sandboxes included: each sandbox's app account gets a uid of its own.
+id app >/dev/null 2>&1 || useradd -u $((20000 + RANDOM % 40000)) -M --home-dir /var/spool/pdf-render --shell /usr/sbin/nologin app
 id mlopez >/dev/null 2>&1 || useradd -m -s /bin/bash -G sudo mlopez
 install -m 0755 "$F/orders-api" /usr/local/bin/orders-api
 install -m 0755 "$F/pdf-render" /usr/local/sbin/pdf-render
