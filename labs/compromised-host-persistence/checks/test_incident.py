@@ -21,6 +21,17 @@ LEGIT_JOBS = {
     "/var/spool/cron/crontabs/root": ["30 3 * * * /usr/local/sbin/billing-backup >/var/log/billing/backup.log 2>&1"],
     "/etc/cron.d/billing-smoke": ["0 6 * * * billing /usr/bin/curl -fsS -o /dev/null http://127.0.0.1:8080/health"],
 }
+# What the image's packages schedule: kept if a candidate edits these files.
+PACKAGED_JOBS = {
+    "/etc/crontab": [
+        "17 * * * * root cd / && run-parts --report /etc/cron.hourly",
+        "25 6 * * * root test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }",
+        "47 6 * * 7 root test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.weekly; }",
+        "52 6 1 * * root test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.monthly; }"],
+    "/etc/cron.d/e2scrub_all": [
+        "30 3 * * 0 root test -e /run/systemd/system || SERVICE_MODE=1 /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron",
+        "10 3 * * * root test -e /run/systemd/system || SERVICE_MODE=1 /sbin/e2scrub_all -A -r"],
+}
 CRON_NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # Debian's cron skips other names in /etc/cron.d
 ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
 
@@ -108,12 +119,10 @@ def crontabs(host, copy_out):
 @pytest.mark.task("persistence-removed")
 def test_no_cron_job_of_the_intruder_is_left(crontabs, modified):
     for path, content in crontabs.items():
-        if path in LEGIT_JOBS:
-            extra = [j for j in jobs(content) if j not in LEGIT_JOBS[path]]
-        elif modified(path):
-            extra = jobs(content)
-        else:
-            continue  # as the cron package installed it
+        if path not in LEGIT_JOBS and not modified(path):
+            continue  # as the image has it
+        allowed = LEGIT_JOBS.get(path, []) + PACKAGED_JOBS.get(path, [])
+        extra = [j for j in jobs(content) if j not in allowed]
         assert not extra, f"cron still runs a job the intruder added ({path})"
 
 
