@@ -152,6 +152,15 @@ def test_deploy_cannot_set_the_environment_of_what_it_runs(host):
 
 
 @pytest.mark.task("deploy-scoped")
+def test_sudo_policy_is_the_packaged_one(modified):
+    # sudo itself is refused by the grader once changed; its policy plugin and sudo.conf (which
+    # picks the plugin) are checked here: the rules must be judged by the real sudoers policy.
+    changed = [p for p in ("/etc/sudo.conf", "/usr/libexec/sudo/sudoers.so", "/usr/libexec/sudo/libsudo_util.so.0.0.0")
+               if modified(p)]
+    assert not changed, f"{changed[0] if changed else ''} is not as the sudo package installed it; put it back"
+
+
+@pytest.mark.task("deploy-scoped")
 def test_deploy_is_in_no_administrative_group(copy_out):
     admin = sorted(groups_of(copy_out, "deploy") & ADMIN_GROUPS)
     assert not admin, f"deploy is still a member of {', '.join(admin)}"
