@@ -48,6 +48,7 @@ def drill(host):
     try:
         for path, body in drill_files.items():
             host.run("/usr/bin/printf '%%s' %s > %s", body, path)
+        host.run(f"{RESTIC} unlock")  # locks left by a run that was cut short (stale ones only)
         before = snapshots(host)
         facts["repo_ok"] = before is not None
         if before is None:
