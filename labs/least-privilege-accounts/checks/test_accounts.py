@@ -110,6 +110,12 @@ def shortlist(paths):
     return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
 
 
+def where(paths):
+    """'3 files under /etc, /opt': how many, and the top folders, without naming them."""
+    tops = sorted({"/" + p.strip("/").split("/")[0] for p in paths})
+    return f"{len(paths)} file{'s' if len(paths) != 1 else ''} under {', '.join(tops)}"
+
+
 # --- deploy-scoped --------------------------------------------------------------------------
 
 @pytest.mark.task("deploy-scoped")
@@ -138,8 +144,9 @@ def test_deploy_runs_them_only_as_root(host):
 def test_deploy_cannot_run_other_commands_through_sudo(host):
     allowed = [c for c in DENIED if sudo_allows(host, "deploy", c)]
     allowed += [f"-u {u} {c}" for u, c in DENIED_AS_OTHERS if sudo_allows(host, "deploy", c, runas=u)]
-    assert not allowed, f"sudo would let deploy run `{allowed[0]}`" + (
-        f" (and {len(allowed) - 1} more commands it should not)" if len(allowed) > 1 else "")
+    # The commands tried stay hidden: the candidate fixes the rule, not a list of probes.
+    assert not allowed, (f"sudo would still let deploy run commands the pipeline never runs "
+                         f"({len(allowed)} of {len(DENIED) + len(DENIED_AS_OTHERS)} tried)")
 
 
 @pytest.mark.task("deploy-scoped")
@@ -169,7 +176,7 @@ def test_deploy_is_in_no_administrative_group(copy_out):
 @pytest.mark.task("deploy-scoped")
 def test_deploy_cannot_change_what_root_runs(host):
     writable = writable_by(host, "deploy", "/etc", "/usr", "/opt", "/root")
-    assert not writable, f"deploy can change files that root reads or runs: {shortlist(writable)}"
+    assert not writable, f"deploy can change what root reads or runs: {where(writable)}"
 
 
 # --- admins-individual ----------------------------------------------------------------------
@@ -317,4 +324,4 @@ def test_ordersd_stores_orders(host):
 def test_orders_account_can_change_nothing_but_its_data_and_log(host, copy_out):
     assert "orders" in read_db(copy_out, "/etc/passwd"), "there is no account named orders"
     writable = writable_by(host, "orders", "/etc", "/usr", "/opt", "/root", "/home")
-    assert not writable, f"the orders account can change files outside its data and log: {shortlist(writable)}"
+    assert not writable, f"the orders account can change files outside its data and log: {where(writable)}"
