@@ -62,7 +62,7 @@ def expected(files, top=5):
 class Logs:
     def __init__(self, rng):
         self.rng = rng
-        self.t = datetime.datetime(2025, 9, rng.randint(1, 28), rng.randint(0, 23), 0, tzinfo=datetime.timezone.utc)
+        self.t = datetime.datetime(2025, 9, rng.randint(1, 28), rng.randint(0, 23), 0, tzinfo=datetime.UTC)
 
     def line(self, path, status=None, size=None, request=None, ua=None):
         r = self.rng
@@ -99,7 +99,7 @@ class Logs:
 
 def split(lines, n, rng):
     cuts = sorted(rng.sample(range(1, len(lines)), n - 1))
-    return [b"".join(lines[a:b]) for a, b in zip([0] + cuts, cuts + [len(lines)])]
+    return [b"".join(lines[a:b]) for a, b in zip([0] + cuts, cuts + [len(lines)], strict=True)]
 
 
 def gz(data):

@@ -63,7 +63,7 @@ def drill(host):
             return facts
 
         # Retention: two snapshots dated in the past, in the job's own group, then the job again.
-        snap, now = after[first], datetime.datetime.now(datetime.timezone.utc)
+        snap, now = after[first], datetime.datetime.now(datetime.UTC)
         tags = "".join(f" --tag {t}" for t in snap.get("tags") or [] if re.fullmatch(r"[\w.-]+", t))
         planted = {}
         for label, days in (("recent", 3), ("old", 40)):

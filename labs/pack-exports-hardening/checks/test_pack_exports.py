@@ -5,7 +5,6 @@ a file it may not read; a drop folder it may not write; a disk that fills up mid
 What the script leaves behind is read through the engine (snapshot, copy_out) and judged here."""
 
 import base64
-import hashlib
 import io
 import random
 import secrets

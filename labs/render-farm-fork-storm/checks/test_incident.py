@@ -159,7 +159,7 @@ def when(text):
     if not m:
         return None
     return datetime.datetime.strptime(f"{m.group(1)} {m.group(2)}:{m.group(3)}", "%Y-%m-%d %H:%M").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
+        tzinfo=datetime.UTC).timestamp()
 
 
 @pytest.fixture(scope="module")
