@@ -27,6 +27,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def allow_webassembly() -> None:
+    """This page runs WebAssembly (the terminal replay: asciinema-player's emulator is wasm);
+    'wasm-unsafe-eval' allows compiling it, not JavaScript eval."""
+    g.csp_wasm = True
+
+
 def content_security_policy() -> str:
     """The policy for this request; the terminal's WebSocket is named with this site's own host
     (older browsers do not count ws:// as 'self')."""
@@ -36,7 +42,7 @@ def content_security_policy() -> str:
     style_elements = ["'self'"] + ([f"'nonce-{g.csp_nonce}'"] if "csp_nonce" in g else [])
     return "; ".join([
         "default-src 'none'",
-        "script-src 'self'",
+        "script-src 'self'" + (" 'wasm-unsafe-eval'" if g.get("csp_wasm") else ""),
         "style-src 'self'",
         "style-src-elem " + " ".join(style_elements),
         "style-src-attr 'unsafe-inline'",

@@ -33,6 +33,7 @@ from webapp import assessments, invites, reports, services, teams
 from webapp.auth import role_required
 from webapp.catalogue import catalogue
 from webapp.db import db
+from webapp.headers import allow_webassembly
 from webapp.models import Role, Team
 from webapp.services import SessionError
 
@@ -174,6 +175,7 @@ def revoke(invite_id: int):
 @reviewer_required
 def report(invite_id: int):
     inv = teams.invite_or_404(db(), g.user, invite_id)
+    allow_webassembly()  # the replay
     return render_template("report.html", r=reports.build(db(), inv, recordings()), inv=inv, skill_names=SKILLS,
                            printing=request.args.get("print") == "1")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.browser.test_browser import browser  # noqa: F401 - the shared Chromium fixture
 from tests.platform import ROOT
 
-REVIEWER = ("rev@acme.example", "reviewer-password-1")
+REVIEWER = ("rev@acme.example", "blue-harbor-93x")  # the password policy: not built on the email
 
 
 def cli(platform, *args: str) -> None:

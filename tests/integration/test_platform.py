@@ -130,6 +130,7 @@ def test_a_check_does_not_wait_for_the_sandbox_worker(platform):
     """Checks have their own queue and worker: with the sessions worker frozen (as if busy
     starting sandboxes), a Check still comes back, and a new sandbox waits its turn."""
     s, csrf = login(platform, CANDIDATE)
+    s2, csrf2 = login(platform, ADMIN)  # someone else starts next (a second Start of yours resumes yours)
     sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
                  headers={"X-CSRFToken": csrf}).json()["id"]
     other = None
@@ -137,16 +138,18 @@ def test_a_check_does_not_wait_for_the_sandbox_worker(platform):
     try:
         wait_state(s, platform, sid, {"ready"})
         os.killpg(sessions_worker.pid, signal.SIGSTOP)
-        other = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
-                       headers={"X-CSRFToken": csrf}).json()["id"]
+        other = s2.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
+                        headers={"X-CSRFToken": csrf2}).json()["id"]
         assert check(s, platform, csrf, sid)["report"]["score"] == 0
-        assert s.get(f"{platform.url}/api/v1/sessions/{other}").json()["state"] == "requested"
+        assert s2.get(f"{platform.url}/api/v1/sessions/{other}").json()["state"] == "requested"
     finally:
         os.killpg(sessions_worker.pid, signal.SIGCONT)
-        for x in filter(None, (sid, other)):
-            s.post(f"{platform.url}/api/v1/sessions/{x}/stop", headers={"X-CSRFToken": csrf})
-        for x in filter(None, (sid, other)):
-            wait_state(s, platform, x, {"destroyed", "failed"})
+        for who, token, x in ((s, csrf, sid), (s2, csrf2, other)):
+            if x:
+                who.post(f"{platform.url}/api/v1/sessions/{x}/stop", headers={"X-CSRFToken": token})
+        for who, x in ((s, sid), (s2, other)):
+            if x:
+                wait_state(who, platform, x, {"destroyed", "failed"})
 
 
 def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):

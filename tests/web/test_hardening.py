@@ -134,3 +134,14 @@ def test_openapi_bounds_every_string_a_client_sends(client):
                     assert sch.get("maxLength") and sch.get("pattern"), f"{method} {path}: unbounded string"
                 if sch["type"] == "integer":
                     assert "minimum" in sch and "maximum" in sch, f"{method} {path}: unbounded integer"
+
+
+def test_only_the_replay_page_may_compile_webassembly(client):
+    from webapp.headers import allow_webassembly
+
+    assert "wasm-unsafe-eval" not in client.get("/login").headers["Content-Security-Policy"]
+    with client.application.test_request_context("/"):
+        from webapp.headers import content_security_policy
+
+        allow_webassembly()
+        assert "script-src 'self' 'wasm-unsafe-eval';" in content_security_policy() + ";"
