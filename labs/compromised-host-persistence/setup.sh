@@ -68,7 +68,10 @@ install -d -m 0755 /run/sshd
 /usr/sbin/sshd
 service cron start >/dev/null
 service billing-api start >/dev/null   # the hooked init script starts the watchdog too
-for _ in $(seq 50); do
-    ss -Hltn 'sport = :4444' | grep -q . && ss -Hltn 'sport = :8080' | grep -q . && break
+# The intrusion must be live before the candidate (or the grader) looks: up to 30 s on a busy host.
+for _ in $(seq 300); do
+    ss -Hltn 'sport = :4444' | grep -q . && ss -Hltn 'sport = :8080' | grep -q . && exit 0
     sleep 0.1
 done
+echo "the backdoor or the billing API did not start listening within 30 s" >&2
+exit 1

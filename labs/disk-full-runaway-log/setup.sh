@@ -38,7 +38,7 @@ service cron start >/dev/null
 service ledgerd start >/dev/null
 
 # Wait for ledgerd to hold app.log open, then do what the colleague did.
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     pid=$(cat /run/ledgerd/ledgerd.pid 2>/dev/null || true)
     [ -n "$pid" ] && [ "$(readlink "/proc/$pid/fd/3" || true)" = /var/log/app/app.log ] && break
     sleep 0.02

@@ -41,4 +41,4 @@ for i in 1 2 3; do printf '{"id": "ORD-2024-%04d", "sku": "ANV-%d", "qty": %d}\n
   > /var/lib/orders/orders.jsonl
 chmod 0644 /var/lib/orders/orders.jsonl
 service orders start >/dev/null
-for _ in $(seq 50); do curl -fsS -m 1 -o /dev/null http://127.0.0.1:8080/health 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do curl -fsS -m 1 -o /dev/null http://127.0.0.1:8080/health 2>/dev/null && break; sleep 0.1; done

@@ -64,10 +64,10 @@ for i in $(seq 1 180); do
         > "/var/spool/pdf-render/queue/inv-$((880500 + i)).job"
 done
 chown app:app /var/spool/pdf-render/queue/*.job
-for _ in $(seq 50); do grep -q "rebuild started" /var/log/pdf-render/fontcache.log 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "rebuild started" /var/log/pdf-render/fontcache.log 2>/dev/null && break; sleep 0.1; done
 fc_pid=$(sed -n 's/.*fontcache\[\([0-9]*\)\]: rebuild started.*/\1/p' /var/log/pdf-render/fontcache.log | tail -n1)
 service orders-api start >/dev/null
-for _ in $(seq 50); do ss -Hltn 'sport = :8080' | grep -q . && break; sleep 0.1; done
+for _ in $(seq 300); do ss -Hltn 'sport = :8080' | grep -q . && break; sleep 0.1; done
 service pdf-render start >/dev/null
 # Wait for the storm to use up the account's processes.
 for _ in $(seq 100); do
