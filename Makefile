@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 OPSLAB := $(BIN)/opslab
 FIRST_LAB ?= nginx-broken-site
+# Labs validated at once: most of a validation waits on sandboxes (services starting, sleeps), not CPU.
+VALIDATE_JOBS ?= 4
 
 ASSETS := webapp/static/vendor/xterm.js
 
@@ -66,11 +68,11 @@ test-integration: images assets
 	OPSLAB_REQUIRE_DOCKER=1 $(BIN)/pytest tests/integration -q
 
 validate: images
-	$(OPSLAB) lab validate
+	$(OPSLAB) lab validate -j $(VALIDATE_JOBS)
 
 test: images assets
 	infra/setup/ensure-web-deps.sh --browser
-	$(OPSLAB) lab validate
+	$(OPSLAB) lab validate -j $(VALIDATE_JOBS)
 	OPSLAB_REQUIRE_DOCKER=1 $(BIN)/pytest tests -q
 
 bench: images assets web-deps
