@@ -77,11 +77,13 @@ def host(hosts):
 
 @pytest.fixture(autouse=True, scope="session")
 def _trusted_shell(hosts):
-    """No check runs through a shell or loader the candidate replaced: each would fail here."""
+    """No check runs through a shell, loader, library folder, NSS or PAM the candidate changed
+    (grader.trust.tampered): each would fail here."""
     for name, h in hosts.items():
         bad = tampered(h.backend.target)
-        assert not bad, (f"the grader cannot trust host {name}: {', '.join(bad[:3])} was changed; "
-                         "restore the system shell and loader")
+        assert not bad, (f"the grader cannot trust host {name}: {', '.join(bad[:3])}"
+                         f"{f' and {len(bad) - 3} more' if len(bad) > 3 else ''} changed since the host was built "
+                         "(the shell, the loader and its libraries, NSS or PAM); put back the originals to be graded")
 
 
 def _pick(hosts: dict, host: str | None):
@@ -163,7 +165,7 @@ def tool_boxes(targets, tmp_path_factory):
             for fname, content in tool.files.items():
                 (work / fname).write_text(content)
             env = {k: v.replace("{workdir}", str(work)) for k, v in tool.env.items()}
-            boxes[name] = driver.tool_box(tool.image, work, env)
+            boxes[name] = driver.tool_box(tool.image, work, env, tool.scratch, tool.caps)
         return boxes[name]
 
     yield box
