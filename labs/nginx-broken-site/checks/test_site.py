@@ -1,17 +1,37 @@
 """Checks for nginx-broken-site: a valid config with the site enabled, the site served, and
-access fixed no wider than needed."""
+access fixed no wider than needed.
+
+The candidate is root and nginx loads code its configuration names (`load_module`), so the
+configuration is judged by the grader's own nginx on a copy of /etc/nginx (the `nginx` check
+tool), and the nginx serving port 80 must be the one started with that configuration,
+mapping nothing but files shipped by the image."""
 
 import re
+import tarfile
 
 import pytest
 
 SITE = "/srv/www/acme"
 HOSTNAME = "www.acme.example"
+# How the master of an nginx started with the lab's configuration names itself: `service
+# nginx start`, `nginx`, or either with Debian's own options.
+MASTER = re.compile(r"nginx: master process (/usr/sbin/)?nginx"
+                    r"( -c /etc/nginx/nginx\.conf| -g daemon on; master_process on;| -q)* ?")
+# One exec: for each process holding port 80, its program, parent, title and mapped files.
+PORT_80 = r"""
+for p in $(/usr/bin/ss -Hltnp 'sport = :80' | /usr/bin/grep -o 'pid=[0-9]*' | /usr/bin/cut -d= -f2 | /usr/bin/sort -u); do
+  echo "exe $p $(/usr/bin/readlink /proc/$p/exe)"
+  echo "ppid $p $(/usr/bin/awk '/^PPid:/ {print $2}' /proc/$p/status)"
+  echo "cmd $p $(/usr/bin/tr '\0' ' ' < /proc/$p/cmdline)"
+  /usr/bin/awk -v p=$p '$6 ~ /^\// {print "map", p, $6, $7}' /proc/$p/maps 2>/dev/null | /usr/bin/sort -u
+done
+"""
 
 
 def get(host, path):
-    """GET a path of the company site from inside the sandbox → (status code, body)."""
-    cmd = host.run("/usr/bin/curl -sS -m 5 -H %s -w '%%{http_code}' %s", f"Host: {HOSTNAME}", f"http://127.0.0.1{path}")
+    """GET a path of the company site from inside the sandbox → (status code, body); `-q`
+    first: curl reads no config file of the candidate's."""
+    cmd = host.run("/usr/bin/curl -q -sS -m 5 -H %s -w '%%{http_code}' %s", f"Host: {HOSTNAME}", f"http://127.0.0.1{path}")
     out = cmd.stdout
     return (int(out[-3:]) if cmd.rc == 0 and out[-3:].isdigit() else 0), out[:-3]
 
@@ -37,29 +57,66 @@ def test_nginx_binary_is_the_packaged_one(modified):
     )
 
 
-@pytest.mark.task("config-valid")
-def test_nginx_config_test_passes(host):
-    cmd = host.run("/usr/sbin/nginx -t")
-    assert cmd.rc == 0, "nginx -t still reports an error in the configuration"
+@pytest.fixture(scope="session")
+def judged_config(copy_out, nginx):
+    """`nginx -T` by the grader's own nginx, in a box, on a copy of the host's /etc/nginx: it
+    fails when the configuration does, and loads no module the image does not ship."""
+    try:
+        conf = copy_out("/etc/nginx")
+    except tarfile.FilterError as e:
+        pytest.fail(f"/etc/nginx links to files outside it ({e}); keep the configuration inside /etc/nginx")
+    return nginx(str(conf), "-T", cwd=conf.parent)
 
 
 @pytest.mark.task("config-valid")
-def test_company_site_is_in_the_loaded_configuration(host):
-    dump = host.run("/usr/sbin/nginx -T").stdout
-    enabled = re.search(rf"^\s*server_name\s[^;#]*\b{re.escape(HOSTNAME)}\b", dump, re.MULTILINE)
+def test_nginx_config_test_passes(host, judged_config):
+    assert host.run("/usr/sbin/nginx -t").rc == 0, "nginx -t still reports an error in the configuration"
+    assert judged_config.rc == 0, "nginx -t still reports an error in the configuration"
+
+
+@pytest.mark.task("config-valid")
+def test_company_site_is_in_the_loaded_configuration(judged_config):
+    enabled = re.search(rf"^\s*server_name\s[^;#]*\b{re.escape(HOSTNAME)}\b", judged_config.stdout, re.MULTILINE)
     assert enabled, f"the configuration nginx loads has no server for {HOSTNAME}; keep the company site enabled"
 
 
 # --- site-served ----------------------------------------------------------------------
 
+@pytest.fixture(scope="session")
+def port_80(host) -> dict:
+    """{pid: {"exe", "ppid", "cmd", "maps"}} for every process holding port 80, as the kernel
+    tells it (one exec)."""
+    procs: dict[str, dict] = {}
+    for line in host.run(PORT_80).stdout.splitlines():
+        kind, pid, value = (line.split(" ", 2) + ["", ""])[:3]
+        proc = procs.setdefault(pid, {"exe": "", "ppid": "", "cmd": "", "maps": set()})
+        if kind == "map":
+            proc["maps"].add(value.strip())
+        elif kind in proc:
+            proc[kind] = value.strip()
+    return procs
+
+
 @pytest.mark.task("site-served")
-def test_nginx_is_listening_on_port_80(host):
+def test_nginx_is_listening_on_port_80(host, port_80):
     assert host.socket("tcp://0.0.0.0:80").is_listening, "nothing is listening on port 80: is nginx running?"
     # Any server could answer on port 80: the kernel says which program holds the socket.
-    owners = set(re.findall(r"pid=(\d+)", host.run("/usr/bin/ss -Hltnp 'sport = :80'").stdout))
-    programs = {host.run("/usr/bin/readlink /proc/%s/exe", pid).stdout.strip() for pid in owners}
+    programs = {p["exe"] for p in port_80.values()}
     assert programs == {"/usr/sbin/nginx"}, (
         f"port 80 is held by {', '.join(sorted(programs - {'/usr/sbin/nginx'})) or 'something else'}, not nginx")
+
+
+@pytest.mark.task("site-served")
+def test_nginx_on_port_80_runs_the_lab_configuration(port_80, modified):
+    # A second nginx with a configuration of its own (`-c`, `-g include …`) could serve a copy.
+    masters = {pid for pid, p in port_80.items() if p["ppid"] not in port_80}
+    assert masters and all(MASTER.fullmatch(port_80[pid]["cmd"]) for pid in masters), (
+        "the nginx on port 80 was not started with /etc/nginx/nginx.conf; start it with `service nginx start`")
+    # ...or load code of its own: every file its master maps must be as the image shipped it.
+    # (nginx's shared memory zones show as "/dev/zero (deleted)")
+    foreign = sorted({m for pid in masters for m in port_80[pid]["maps"] if m != "/dev/zero (deleted)"
+                      and (" " in m or not m.startswith("/usr/") or modified(m))})
+    assert not foreign, f"the nginx on port 80 loads {foreign[0]}, which is not part of the system's nginx"
 
 
 @pytest.mark.task("site-served")
