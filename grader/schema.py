@@ -69,6 +69,10 @@ class Host(_Strict):
     # Size-capped RAM file systems, {path: size}: a real "No space left on device" for a
     # disk-full lab, whatever the engine's storage driver can cap.
     tmpfs: dict[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")], str] = {}
+    # Commands that start the host's services, run in order before the final grade, after every
+    # process the candidate left running was stopped (opslab.engine.quiesce): the final grade
+    # sees the services as their configuration starts them, and nothing else running.
+    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)] = []
 
     @field_validator("tmpfs")
     @classmethod

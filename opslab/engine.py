@@ -27,6 +27,7 @@ from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
 from grader.selftest import Step, Validation, validate
+from grader.trust import ENV as GRADER_ENV
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
@@ -35,7 +36,8 @@ from infra.watchdog import enforce_disk_limit
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "describe_failure",
            "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
-           "lab_ids", "lab_sandbox", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
+           "lab_ids", "lab_sandbox", "list_sandboxes", "load_lab", "new_session_id", "provider", "quiesce",
+           "quiesce_session", "run_script",
            "start_lab", "sweep", "validate_lab", "warm_up"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
@@ -187,6 +189,63 @@ def grade_session(session: str, lab: Lab | None = None) -> Report:
     return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
 
 
+# Stop every process but the container's init (PID 1) and its first child (the container's
+# own command, which the container lives by), using nothing but the shell's builtins: freeze
+# them all first (a stopped process cannot fork or react), pass again until no new process
+# appears, then kill what was frozen.
+QUIESCE = r"""
+main= first=
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}
+  [ "$p" = 1 ] && continue
+  read -r stat < "$d/stat" 2>/dev/null || continue
+  set -- ${stat##*) }
+  if [ "$2" = 1 ] && { [ -z "$first" ] || [ "${20}" -lt "$first" ]; }; then main=$p first=${20}; fi
+done
+frozen=" " rounds=0
+while [ $rounds -lt 50 ]; do
+  rounds=$((rounds + 1)) new=0
+  for d in /proc/[0-9]*; do
+    p=${d#/proc/}
+    case "$p" in 1|$$|"$main") continue ;; esac
+    case "$frozen" in *" $p "*) continue ;; esac
+    kill -STOP "$p" 2>/dev/null && frozen="$frozen$p " new=1
+  done
+  [ $new = 0 ] && break
+done
+for p in $frozen; do kill -KILL "$p" 2>/dev/null; done
+echo "stopped $(set -- $frozen; echo $#) processes"
+"""
+SERVICE_TIMEOUT = 60  # seconds a service's start command may take before the final grade
+
+
+def quiesce(sandbox: Sandbox, lab: Lab) -> dict[str, list[str]]:
+    """Before a final grade: stop every process the candidate left running on every host, then
+    start only the lab's declared services (lab.yaml `services:`), in host order. Returns, per
+    host, the services whose start command failed (the grade then shows what is not running).
+    Safe to run twice."""
+    failed: dict[str, list[str]] = {}
+    for host in lab.hosts:
+        sandbox.exec(host.name, ["/bin/sh", "-c", QUIESCE], env=GRADER_ENV, workdir="/")
+        for command in host.services:
+            r = sandbox.exec(host.name, ["/usr/bin/timeout", "-k", "5", str(SERVICE_TIMEOUT), "/bin/sh", "-c",
+                                         f"exec </dev/null >/dev/null 2>&1; {command}"], env=GRADER_ENV, workdir="/")
+            if r.exit_code != 0:
+                failed.setdefault(host.name, []).append(command)
+    return failed
+
+
+def quiesce_session(session: str) -> None:
+    """`quiesce` a live session's sandbox for its final grade. Nothing to do when the sandbox
+    is gone or its lab changed or went away (the grade that follows records why); an engine
+    that does not answer raises (EngineUnavailable: the caller retries)."""
+    try:
+        sandbox = provider().get(session)
+        quiesce(sandbox, lab_for_session(sandbox.lab, sandbox.lab_version, session))
+    except (SandboxNotFound, LabChanged, LabNotFound, LabError):
+        return
+
+
 def shell_command(session: str, host: str | None = None) -> list[str]:
     """argv for a root login shell on a session's host (the first by default)."""
     sandbox = provider().get(session)
@@ -236,7 +295,7 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation
         v = Validation(lab_id, "-")
         v.steps.append(Step("load", "valid lab folder", False, 0, 0, 0.0, str(e)))
         return v
-    return validate(lab, lab_sandbox, run_script, progress=progress)
+    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce)
 
 
 def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,
