@@ -166,8 +166,8 @@ class DockerToolBox:
             image, ["sleep", "infinity"], detach=True, init=True, name=f"opslab-{spec.session}-tools",
             network_mode="none", cap_drop=["ALL"], cap_add=list(caps) or None,
             security_opt=["no-new-privileges:true"], read_only=True,
-            tmpfs={"/tmp": "size=256m", **{p: "size=16m,noexec,nosuid,nodev" for p in scratch}}, pids_limit=256, mem_limit="1g",
-            nano_cpus=1_000_000_000, log_config={"Type": "none", "Config": {}},
+            tmpfs={"/tmp": "size=256m", **{p: "size=16m,noexec,nosuid,nodev" for p in scratch}},
+            pids_limit=256, mem_limit="1g", nano_cpus=1_000_000_000, log_config={"Type": "none", "Config": {}},
             volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}}, labels=labels)
 
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolRun:
