@@ -17,13 +17,19 @@ HOSTNAME = "www.acme.example"
 # nginx start`, `nginx`, or either with Debian's own options.
 MASTER = re.compile(r"nginx: master process (/usr/sbin/)?nginx"
                     r"( -c /etc/nginx/nginx\.conf| -g daemon on; master_process on;| -q)* ?")
-# One exec: for each process holding port 80, its program, parent, title and mapped files.
-PORT_80 = r"""
-for p in $(/usr/bin/ss -Hltnp 'sport = :80' | /usr/bin/grep -o 'pid=[0-9]*' | /usr/bin/cut -d= -f2 | /usr/bin/sort -u); do
-  echo "exe $p $(/usr/bin/readlink /proc/$p/exe)"
-  echo "ppid $p $(/usr/bin/awk '/^PPid:/ {print $2}' /proc/$p/status)"
-  echo "cmd $p $(/usr/bin/tr '\0' ' ' < /proc/$p/cmdline)"
-  /usr/bin/awk -v p=$p '$6 ~ /^\// {print "map", p, $6, $7}' /proc/$p/maps 2>/dev/null | /usr/bin/sort -u
+# One exec: for every process holding port 80 and every nginx, its program, whether it holds
+# the port, its parent, title and mapped files.
+PROCESSES = r"""
+ports=" $(/usr/bin/ss -Hltnp 'sport = :80' | /usr/bin/grep -o 'pid=[0-9]*' | /usr/bin/cut -d= -f2 | /usr/bin/tr '\n' ' ')"
+/usr/bin/find /proc -mindepth 2 -maxdepth 2 -path '/proc/[0-9]*/exe' -printf '%h %l\n' 2>/dev/null |
+while read -r d exe; do
+  p=${d#/proc/}
+  case "$ports" in *" $p "*) port=1 ;; *) [ "$exe" = /usr/sbin/nginx ] || continue; port=0 ;; esac
+  echo "exe $p $exe"
+  echo "port $p $port"
+  echo "ppid $p $(/usr/bin/awk '/^PPid:/ {print $2}' $d/status)"
+  echo "cmd $p $(/usr/bin/tr '\0' ' ' < $d/cmdline)"
+  /usr/bin/awk -v p=$p '$6 ~ /^\// {print "map", p, $6, $7}' $d/maps 2>/dev/null | /usr/bin/sort -u
 done
 """
 
@@ -83,13 +89,13 @@ def test_company_site_is_in_the_loaded_configuration(judged_config):
 # --- site-served ----------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def port_80(host) -> dict:
-    """{pid: {"exe", "ppid", "cmd", "maps"}} for every process holding port 80, as the kernel
-    tells it (one exec)."""
+def processes(host) -> dict:
+    """{pid: {"exe", "port", "ppid", "cmd", "maps"}} for every process holding port 80
+    (port "1") and every nginx, as the kernel tells it (one exec)."""
     procs: dict[str, dict] = {}
-    for line in host.run(PORT_80).stdout.splitlines():
+    for line in host.run(PROCESSES).stdout.splitlines():
         kind, pid, value = (line.split(" ", 2) + ["", ""])[:3]
-        proc = procs.setdefault(pid, {"exe": "", "ppid": "", "cmd": "", "maps": set()})
+        proc = procs.setdefault(pid, {"exe": "", "port": "", "ppid": "", "cmd": "", "maps": set()})
         if kind == "map":
             proc["maps"].add(value.strip())
         elif kind in proc:
@@ -97,26 +103,40 @@ def port_80(host) -> dict:
     return procs
 
 
+def masters(procs: dict, port_only: bool) -> set[str]:
+    """nginx masters (an nginx whose parent is no nginx), of port 80's holders or of all."""
+    return {pid for pid, p in procs.items() if p["exe"] == "/usr/sbin/nginx" and p["ppid"] not in procs
+            and (p["port"] == "1" or not port_only)}
+
+
 @pytest.mark.task("site-served")
-def test_nginx_is_listening_on_port_80(host, port_80):
+def test_nginx_is_listening_on_port_80(host, processes):
     assert host.socket("tcp://0.0.0.0:80").is_listening, "nothing is listening on port 80: is nginx running?"
     # Any server could answer on port 80: the kernel says which program holds the socket.
-    programs = {p["exe"] for p in port_80.values()}
+    programs = {p["exe"] for p in processes.values() if p["port"] == "1"}
     assert programs == {"/usr/sbin/nginx"}, (
         f"port 80 is held by {', '.join(sorted(programs - {'/usr/sbin/nginx'})) or 'something else'}, not nginx")
 
 
 @pytest.mark.task("site-served")
-def test_nginx_on_port_80_runs_the_lab_configuration(port_80, modified):
+def test_nginx_on_port_80_runs_the_lab_configuration(processes):
     # A second nginx with a configuration of its own (`-c`, `-g include …`) could serve a copy.
-    masters = {pid for pid, p in port_80.items() if p["ppid"] not in port_80}
-    assert masters and all(MASTER.fullmatch(port_80[pid]["cmd"]) for pid in masters), (
+    on_80 = masters(processes, port_only=True)
+    assert on_80 and all(MASTER.fullmatch(processes[pid]["cmd"]) for pid in on_80), (
         "the nginx on port 80 was not started with /etc/nginx/nginx.conf; start it with `service nginx start`")
-    # ...or load code of its own: every file its master maps must be as the image shipped it.
-    # (nginx's shared memory zones show as "/dev/zero (deleted)")
-    foreign = sorted({m for pid in masters for m in port_80[pid]["maps"] if m != "/dev/zero (deleted)"
+
+
+@pytest.mark.task("site-served")
+@pytest.mark.task("permissions-tight")
+def test_nginx_loads_nothing_foreign(processes, modified):
+    # A module of the candidate's (`load_module`) runs as root in the master before workers
+    # start, and could serve or guard anything: every file an nginx master maps must be as the
+    # image shipped it (nginx's shared memory zones show as "/dev/zero (deleted)").
+    running = masters(processes, port_only=False)
+    assert running, "nginx is not running"
+    foreign = sorted({m for pid in running for m in processes[pid]["maps"] if m != "/dev/zero (deleted)"
                       and (" " in m or not m.startswith("/usr/") or modified(m))})
-    assert not foreign, f"the nginx on port 80 loads {foreign[0]}, which is not part of the system's nginx"
+    assert not foreign, f"nginx loads {foreign[0]}, which is not part of the system's nginx"
 
 
 @pytest.mark.task("site-served")
