@@ -59,6 +59,10 @@ TRUSTED_TREES = (
     "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/local/lib",
     "/etc/ld.so.conf.d", "/etc/pam.d", "/etc/security",
 )
+# ...but for pam_limits' resource limits, which labs manage (the Ansible lab's playbook writes
+# /etc/security/limits.d/appsvc.conf): a limit can make a check's PAM session fail, never
+# answer for it.
+UNTRUSTED_BELOW = ("/etc/security/limits.conf", "/etc/security/limits.d")
 
 # Config files a judging tool reads on its own, by file name, wherever they are (a home
 # folder moved in /etc/passwd moves them too).
@@ -85,7 +89,8 @@ def tampered(target: HostTarget) -> list[str]:
     if roots:
         listed = [p for p in target.changed_paths() if any(_below(p, r) for r in roots)]
         parents = {str(Path(p).parent) for p in listed}
-        bad += [p for p in listed if p not in parents and target.is_changed(p)]
+        bad += [p for p in listed if p not in parents and not any(_below(p, u) for u in UNTRUSTED_BELOW)
+                and target.is_changed(p)]
     return bad
 
 
