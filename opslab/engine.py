@@ -27,11 +27,11 @@ from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
 from grader.selftest import Step, Validation, validate
-from grader.trust import ENV as GRADER_ENV
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit
+from opslab.quiesce import quiesce
 
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "describe_failure",
@@ -187,52 +187,6 @@ def grade_session(session: str, lab: Lab | None = None) -> Report:
     """Grade a live session's sandbox now with the checks of the version it started on."""
     sandbox = provider().get(session)
     return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
-
-
-# Stop every process but the container's init (PID 1) and its first child (the container's
-# own command, which the container lives by), using nothing but the shell's builtins: freeze
-# them all first (a stopped process cannot fork or react), pass again until no new process
-# appears, then kill what was frozen.
-QUIESCE = r"""
-main= first=
-for d in /proc/[0-9]*; do
-  p=${d#/proc/}
-  [ "$p" = 1 ] && continue
-  read -r stat < "$d/stat" 2>/dev/null || continue
-  set -- ${stat##*) }
-  if [ "$2" = 1 ] && { [ -z "$first" ] || [ "${20}" -lt "$first" ]; }; then main=$p first=${20}; fi
-done
-frozen=" " rounds=0
-while [ $rounds -lt 50 ]; do
-  rounds=$((rounds + 1)) new=0
-  for d in /proc/[0-9]*; do
-    p=${d#/proc/}
-    case "$p" in 1|$$|"$main") continue ;; esac
-    case "$frozen" in *" $p "*) continue ;; esac
-    kill -STOP "$p" 2>/dev/null && frozen="$frozen$p " new=1
-  done
-  [ $new = 0 ] && break
-done
-for p in $frozen; do kill -KILL "$p" 2>/dev/null; done
-echo "stopped $(set -- $frozen; echo $#) processes"
-"""
-SERVICE_TIMEOUT = 60  # seconds a service's start command may take before the final grade
-
-
-def quiesce(sandbox: Sandbox, lab: Lab) -> dict[str, list[str]]:
-    """Before a final grade: stop every process the candidate left running on every host, then
-    start only the lab's declared services (lab.yaml `services:`), in host order. Returns, per
-    host, the services whose start command failed (the grade then shows what is not running).
-    Safe to run twice."""
-    failed: dict[str, list[str]] = {}
-    for host in lab.hosts:
-        sandbox.exec(host.name, ["/bin/sh", "-c", QUIESCE], env=GRADER_ENV, workdir="/")
-        for command in host.services:
-            r = sandbox.exec(host.name, ["/usr/bin/timeout", "-k", "5", str(SERVICE_TIMEOUT), "/bin/sh", "-c",
-                                         f"exec </dev/null >/dev/null 2>&1; {command}"], env=GRADER_ENV, workdir="/")
-            if r.exit_code != 0:
-                failed.setdefault(host.name, []).append(command)
-    return failed
 
 
 def quiesce_session(session: str) -> None:
