@@ -69,10 +69,12 @@ class Host(_Strict):
     # Size-capped RAM file systems, {path: size}: a real "No space left on device" for a
     # disk-full lab, whatever the engine's storage driver can cap.
     tmpfs: dict[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")], str] = {}
-    # Commands that start the host's services, run in order before the final grade, after every
-    # process the candidate left running was stopped (opslab.engine.quiesce): the final grade
-    # sees the services as their configuration starts them, and nothing else running.
-    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)] = []
+    # Before the final grade every process on the host is stopped and these commands, in order,
+    # start the host's services (opslab.quiesce): the grade sees the services as their
+    # configuration starts them and nothing of the candidate's running. `[]`: stop everything,
+    # start nothing. Absent: the host keeps its processes (a lab that grades live process
+    # state, such as a deleted file a daemon holds open, cannot be restarted first).
+    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)] | None = None
 
     @field_validator("tmpfs")
     @classmethod

@@ -2,8 +2,8 @@
 
 A process the candidate leaves behind could act while the checks run (tighten permissions
 while they look, loosen them afterwards). Before the grade that goes on the report, every
-process on every host is stopped, and only the commands in the host's `services:` (lab.yaml)
-start again. Practice Checks never do this.
+process on every host that declares `services:` (lab.yaml) is stopped, and only those
+commands start again. Practice Checks never do this.
 """
 
 from __future__ import annotations
@@ -45,14 +45,16 @@ SERVICE_TIMEOUT = 60  # seconds a service's start command may take before the fi
 
 
 def quiesce(sandbox: Sandbox, lab: Lab) -> dict[str, list[str]]:
-    """Before a final grade: stop every process the candidate left running on every host, then
-    start only the lab's declared services (lab.yaml `services:`), in host order, each unless a
-    tool it names changed since the image. Returns, per host, the services not started or
+    """Before a final grade: on every host that declares `services:` (lab.yaml; `[]` for none),
+    stop every process the candidate left running, then start only those services, in host
+    order, each unless a tool it names changed since the image. Returns, per host, the services not started or
     whose start command failed (the grade then shows what is not running). Safe to run twice."""
     failed: dict[str, list[str]] = {}
     target = sandbox.target()
     driver = load_driver(target)
     for host in lab.hosts:
+        if host.services is None:
+            continue  # the lab grades this host's live processes as the candidate left them
         sandbox.exec(host.name, ["/bin/sh", "-c", QUIESCE], env=GRADER_ENV, workdir="/")
         host_target = driver.host_target(target["hosts"][host.name])
         for command in host.services:
