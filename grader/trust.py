@@ -33,7 +33,10 @@ NO_HOME = "/proc/opslab-no-home"
 # finds a config file through HOME or XDG folders.
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": NO_HOME,
        "XDG_CONFIG_HOME": NO_HOME, "CURL_HOME": NO_HOME, "WGETRC": "/dev/null", "PSQLRC": "/dev/null",
-       "INPUTRC": "/dev/null", "PYTHONNOUSERSITE": "1", "TZ": "UTC"}
+       "INPUTRC": "/dev/null", "PYTHONNOUSERSITE": "1", "TZ": "UTC",
+       # every program linked with OpenSSL 3 (curl, wget, nginx, psql) reads /etc/ssl/openssl.cnf
+       # when it starts, and a `providers` section there loads a shared object from any path
+       "OPENSSL_CONF": "/dev/null"}
 # Tools a command runs: every absolute path in a `bin`/`sbin` folder outside /usr/local (lab
 # territory: setup installs there), and every bare word as it would be found on PATH
 # (testinfra's modules call `cat`, `stat`, `id`, `ps` by name).

@@ -10,7 +10,9 @@ Each forgery would make a check pass if the grader trusted what the candidate co
   profile and bashrc (login shells);
 - wrappers earlier in PATH (/usr/local/bin, /usr/local/sbin) for the tools checks call, each
   answering "all good" (exit 0, no output);
-- ~/.curlrc and ~/.wgetrc sending requests elsewhere.
+- ~/.curlrc and ~/.wgetrc sending requests elsewhere;
+- the same shared object as an OpenSSL provider in /etc/ssl/openssl.cnf (loaded by every
+  program linked with OpenSSL as it starts: curl, nginx, psql).
 One sandbox per lab carries them all, in two steps graded one after the other (see STEPS):
 one setup, three grades — 6-20 s a lab, ~1 min for the six labs on the 2-core machine.
 With the grader's trust rules of before issue #12, the NSS step makes nginx-broken-site's
@@ -104,6 +106,10 @@ done
 printf 'connect-to = "::127.0.0.1:1"\\nwrite-out = "200"\\n' > /root/.curlrc
 printf 'header = Host: forged.example\\n' > /root/.wgetrc
 for f in /root/.profile /root/.bashrc; do echo 'export LD_PRELOAD=/root/forge.so' >> $f; done
+if [ -f /etc/ssl/openssl.cnf ]; then  # an OpenSSL "provider": loaded by every program linked with it
+  sed -i 's/^# providers = provider_sect/providers = provider_sect/' /etc/ssl/openssl.cnf
+  printf '[provider_sect]\\nforge = forge_sect\\n[forge_sect]\\nmodule = /root/forge.so\\nactivate = 1\\n' >> /etc/ssl/openssl.cnf
+fi
 """
 SYSTEM_LEVEL = """#!/usr/bin/env bash
 set -euo pipefail
@@ -112,7 +118,7 @@ echo 'LD_PRELOAD=/root/forge.so' >> /etc/environment
 # last, with shell builtins only: from here on, every user lookup loads the module
 printf 'passwd: forge files\\ngroup: forge files\\nshadow: files\\nhosts: files dns\\n' > /etc/nsswitch.conf
 """
-STEPS = {"curlrc, wgetrc, PATH wrappers, LD_PRELOAD in root's profile": USER_LEVEL,
+STEPS = {"curlrc, wgetrc, PATH wrappers, LD_PRELOAD in root's profile, an OpenSSL provider": USER_LEVEL,
          "an NSS module in /usr/lib, LD_PRELOAD in /etc/environment": SYSTEM_LEVEL}
 
 
