@@ -195,7 +195,9 @@ def tool_boxes(targets, tmp_path_factory):
 
     yield box
     for name in list(_early_boxes):  # started for a check that did not get to use it
-        boxes.setdefault(name, _early_boxes.pop(name).result())
+        early = _early_boxes.pop(name)
+        if early.exception() is None:  # (one that failed to start has nothing to remove)
+            boxes.setdefault(name, early.result())
     for b in boxes.values():
         b.close()
 
