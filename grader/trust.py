@@ -56,10 +56,12 @@ TRUSTED_FILES = (
     "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
 )
 # Folders where a change anywhere below counts: every folder the loader searches by default
-# (with its glibc-hwcaps subfolders), where NSS and PAM modules and interpreter modules live,
-# the loader's config snippets, and PAM's stacks and config.
+# (with its glibc-hwcaps subfolders), where NSS and PAM modules and interpreter modules live
+# (Python's under /usr/lib and /usr/local/lib; Perl's @INC, which tools such as Debian's
+# pg_wrapper load), the loader's config snippets, and PAM's stacks and config.
 TRUSTED_TREES = (
     "/usr/lib", "/usr/lib64", "/usr/lib32", "/usr/libx32", "/usr/local/lib",
+    "/usr/share/perl5", "/usr/share/perl", "/usr/local/share/perl", "/etc/perl",
     "/etc/ld.so.conf.d", "/etc/pam.d", "/etc/security",
 )
 # ...but for pam_limits' resource limits, which labs manage (the Ansible lab's playbook writes
