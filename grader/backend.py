@@ -15,7 +15,7 @@ from testinfra.host import Host
 
 from grader.systeminfo import OneExecSystemInfo
 from grader.target import HostTarget
-from grader.trust import ENV, forged_tools
+from grader.trust import ENV, forged_tool_configs, forged_tools
 
 
 class TargetBackend(base.BaseBackend):
@@ -23,7 +23,14 @@ class TargetBackend(base.BaseBackend):
 
     def __init__(self, name: str, target: HostTarget, *args: Any, **kwargs: Any):
         self.target = target
+        self._changed: list[str] | None = None
         super().__init__(name, *args, **kwargs)
+
+    def changed_before_checks(self) -> list[str]:
+        """The host's changed paths, listed once per grading run (for tool config files)."""
+        if self._changed is None:
+            self._changed = self.target.changed_paths()
+        return self._changed
 
     def get_encoding(self) -> str:
         return "utf-8"  # never ask the sandbox's python: the candidate controls it
@@ -34,6 +41,10 @@ class TargetBackend(base.BaseBackend):
         if forged:
             raise AssertionError(f"the grader cannot trust {forged[0]} on this host: it changed since the host "
                                  "was built; put back the original to be graded")
+        configs = forged_tool_configs(self.target, cmd, self.changed_before_checks)
+        if configs:
+            raise AssertionError(f"the grader cannot trust {configs[0]} on this host: it changes what the "
+                                 "grader's tools do; remove it to be graded")
         rc, out, err = self.target.run(["/bin/sh", "-c", cmd], ENV)
         return self.result(rc, self.encode(cmd), out, err)
 

@@ -72,6 +72,12 @@ class Host(_Strict):
     # False for a service host the candidate only reaches over the lab's network (an
     # emulator, a CI server, a log collector): no terminal, no `opslab shell`.
     shell: bool = True
+    # Before the final grade every process on the host is stopped and these commands, in order,
+    # start the host's services (opslab.quiesce): the grade sees the services as their
+    # configuration starts them and nothing of the candidate's running. `[]`: stop everything,
+    # start nothing. Absent: the host keeps its processes (a lab that grades live process
+    # state, such as a deleted file a daemon holds open, cannot be restarted first).
+    services: Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(max_length=10)] | None = None
 
     @field_validator("tmpfs")
     @classmethod

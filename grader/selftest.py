@@ -26,6 +26,7 @@ class LabSandbox(Protocol):
 
 OpenSandbox = Callable[[Lab], AbstractContextManager[LabSandbox]]  # fresh sandbox, setup done
 RunScript = Callable[[LabSandbox, Lab, Path], object]               # run a lab script on every host
+BeforeGrade = Callable[[LabSandbox, Lab], object]                   # e.g. the final grade's quiesce
 
 
 @dataclass
@@ -74,14 +75,18 @@ def _explain(report: Report, tasks: list[str], want_pass: bool) -> str:
 
 
 def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
-             progress: Callable[[str], None] = lambda s: None) -> Validation:
-    """Run setup → 0, solution → full marks, and every cheat → not full, for one lab."""
+             progress: Callable[[str], None] = lambda s: None,
+             before_grade: BeforeGrade = lambda sandbox, lab: None) -> Validation:
+    """Run setup → 0, solution → full marks, and every cheat → not full, for one lab. Each
+    grade is preceded by `before_grade` (the engine passes the final grade's quiesce, so a
+    lab is proven the way a hiring team's report is graded)."""
     result = Validation(lab.id, lab.version)
     t_lab = time.monotonic()
     all_tasks = [t.id for t in lab.spec.tasks]
     try:
         t0 = time.monotonic()
         with open_sandbox(lab) as sandbox:
+            before_grade(sandbox, lab)
             report = grade(lab, sandbox.target())
             zero = report.score == 0 and report.lab_error is None
             result.steps.append(Step("setup", "scores 0", zero, report.score, report.max_score,
@@ -90,6 +95,7 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
             progress(f"{lab.id}: after setup {report.score}/{report.max_score}")
             t0 = time.monotonic()
             run_script(sandbox, lab, lab.path / "solution.sh")
+            before_grade(sandbox, lab)
             report = grade(lab, sandbox.target())
             full = report.full_marks
             result.steps.append(Step("solution", "full marks", full, report.score, report.max_score,
@@ -105,6 +111,7 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
         try:
             with open_sandbox(lab) as sandbox:
                 run_script(sandbox, lab, cheat.path)
+                before_grade(sandbox, lab)
                 report = grade(lab, sandbox.target())
         except Exception as e:  # noqa: BLE001 - a cheat that breaks is reported, not fatal
             result.steps.append(Step(name, "runs", False, 0, lab.max_score, time.monotonic() - t0, str(e)))

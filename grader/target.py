@@ -5,7 +5,7 @@ A grading run receives a target description (JSON, built by the engine):
     {"driver": "<module>", "hosts": {"<host name>": "<host spec>", ...}}
 
 `driver` names a module that provides `host_target(spec) -> HostTarget` and
-`tool_box(image, workdir, env) -> ToolBox`. A sandbox provider ships one (the Docker
+`tool_box(image, workdir, env, scratch=(), caps=()) -> ToolBox`. A sandbox provider ships one (the Docker
 provider's is `infra.providers.docker_target`); the grader imports it by that name, so the
 grader and the providers never import each other and a new back end is one more module
 that meets these protocols.
@@ -49,7 +49,8 @@ class HostTarget(Protocol):
 
 class ToolBox(Protocol):
     """A pristine, boxed place to run one of the grader's own tools (grader.tools) on files
-    copied out of the sandbox: no network, no capabilities, only `workdir` mounted."""
+    copied out of the sandbox: no network, no capabilities (but the few `caps` a tool names),
+    a read-only root with only `workdir` mounted and empty scratch folders (`scratch`)."""
 
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolResult: ...
 
@@ -59,7 +60,8 @@ class ToolBox(Protocol):
 class Driver(Protocol):
     def host_target(self, spec: str) -> HostTarget: ...
 
-    def tool_box(self, image: str, workdir: Path, env: dict[str, str]) -> ToolBox: ...
+    def tool_box(self, image: str, workdir: Path, env: dict[str, str], scratch: tuple[str, ...] = (),
+                 caps: tuple[str, ...] = ()) -> ToolBox: ...
 
 
 def load_driver(target: dict) -> Driver:

@@ -34,6 +34,8 @@ class CheckTool:
     env: dict[str, str] = field(default_factory=dict)    # "{workdir}" is the run's folder
     files: dict[str, str] = field(default_factory=dict)  # written into the run's folder first
     timeout: float = 120
+    scratch: tuple[str, ...] = ()  # empty writable folders the program insists on (tmpfs)
+    caps: tuple[str, ...] = ()     # capabilities the program cannot work without, in its box
 
 
 CHECK_TOOLS: dict[str, CheckTool] = {
@@ -44,6 +46,13 @@ CHECK_TOOLS: dict[str, CheckTool] = {
     "promtool": CheckTool("promtool", "opslab/prometheus", ("/usr/bin/promtool",), timeout=60),
     "hadolint": CheckTool("hadolint", "opslab/containers", ("/usr/bin/hadolint",), timeout=60),
     "compose": CheckTool("compose", "opslab/containers", ("/usr/bin/docker-compose",), timeout=60),
+    # nginx(config_folder, "-t", cwd=...): the image's own nginx judges a copy of /etc/nginx,
+    # put in place in the box, so only modules the image ships can load (its -t and -T open
+    # the pid and log files, and chown its temporary folders to the worker user).
+    "nginx": CheckTool(
+        "nginx", "opslab/nginx",
+        ("/bin/sh", "-c", 'src=$1; shift; cp -R "$src"/. /etc/nginx/ && exec /usr/sbin/nginx -e stderr "$@"', "nginx"),
+        scratch=("/etc/nginx", "/run", "/var/log/nginx", "/var/lib/nginx"), caps=("CHOWN",), timeout=30),
 }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import posixpath
 import tarfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 COPY_LIMIT = 64 << 20  # what a candidate controls never fills the grader's disk or memory
 
@@ -41,13 +42,29 @@ class _Capped(io.RawIOBase):
         return n
 
 
-def extract_archive(chunks, dest: Path, limit: int = COPY_LIMIT) -> None:
+def extract_archive(chunks, dest: Path, limit: int = COPY_LIMIT, src: str | None = None) -> None:
     """Stream a tar from the engine into `dest`: never more than `limit` bytes, and only plain
-    files and folders inside `dest` (tarfile's `data` filter refuses links that escape)."""
+    files, folders and links inside `dest` (tarfile's `data` filter refuses links that escape).
+    With `src`, the path the archive was read from, an absolute link to a place inside `src`
+    (`ln -s /etc/nginx/sites-available/x /etc/nginx/sites-enabled/`) is kept, made relative."""
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BufferedReader(_Capped(chunks, limit)), mode="r|") as tar:
         for member in tar:
+            if src and member.issym() and member.linkname.startswith("/"):
+                member = _relative_link(member, src)
             tar.extract(member, dest, filter="data")
+
+
+def _relative_link(member: tarfile.TarInfo, src: str) -> tarfile.TarInfo:
+    """An absolute link inside `src`, rewritten relative to the member (else unchanged: the
+    `data` filter then refuses it)."""
+    root = PurePosixPath(src.rstrip("/") or "/")
+    target = PurePosixPath(posixpath.normpath(member.linkname))
+    if not (target == root or root in target.parents):
+        return member
+    inside = PurePosixPath(root.name) / target.relative_to(root)  # as the archive names it
+    rel = posixpath.relpath(str(inside), posixpath.dirname(member.name) or ".")
+    return member.replace(linkname=rel, deep=False)
 
 
 def snapshot_archive(chunks, parent: str, limit: int = COPY_LIMIT) -> dict[str, tuple]:

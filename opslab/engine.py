@@ -32,11 +32,13 @@ from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraEr
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit
+from opslab.quiesce import quiesce
 
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
            "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
-           "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab", "new_session_id", "provider", "run_script",
+           "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab", "new_session_id", "provider", "quiesce",
+           "quiesce_session", "run_script",
            "start_lab", "sweep", "validate_lab", "warm_up"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
@@ -233,6 +235,17 @@ def grade_session(session: str, lab: Lab | None = None) -> Report:
     return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
 
 
+def quiesce_session(session: str) -> None:
+    """`quiesce` a live session's sandbox for its final grade. Nothing to do when the sandbox
+    is gone or its lab changed or went away (the grade that follows records why); an engine
+    that does not answer raises (EngineUnavailable: the caller retries)."""
+    try:
+        sandbox = provider().get(session)
+        quiesce(sandbox, lab_for_session(sandbox.lab, sandbox.lab_version, session))
+    except (SandboxNotFound, LabChanged, LabNotFound, LabError):
+        return
+
+
 def shell_command(session: str, host: str | None = None, interactive: bool = True) -> list[str]:
     """argv for a root login shell on a session's host (the first the candidate may enter by
     default); a service host (`shell: false`) is refused."""
@@ -298,7 +311,7 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation
                 v.steps.append(Step("image", f"{h.build} builds", False, 0, lab.max_score,
                                     time.monotonic() - t0, str(e)))
                 return v
-    return validate(lab, lab_sandbox, run_script, progress=progress)
+    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce)
 
 
 def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,

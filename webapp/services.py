@@ -346,6 +346,8 @@ def finish(s, session_id: str) -> None:
         if any(not g.final and g.done_at is None and not _lost(g, now) for g in ls.grades):
             raise GradeInFlight(session_id)  # two gradings at once would disturb each other's sandbox
         g = next((g for g in ls.grades if g.final), None) or request_grade(s, ls, final=True)
+        if g.started_at is None:  # no candidate process runs during the final grade (not yet claimed)
+            engine.quiesce_session(ls.id)
         grade(s, g.id)
         s.refresh(g)
         if g.done_at is None:

@@ -37,8 +37,9 @@ def host_target(spec: str) -> DockerHostTarget:
     return DockerHostTarget(spec.removeprefix("docker://"))
 
 
-def tool_box(image: str, workdir: Path, env: dict[str, str]) -> DockerToolBox:
-    return DockerToolBox(image, workdir, env)
+def tool_box(image: str, workdir: Path, env: dict[str, str], scratch: tuple[str, ...] = (),
+             caps: tuple[str, ...] = ()) -> DockerToolBox:
+    return DockerToolBox(image, workdir, env, scratch, caps)
 
 
 class DockerHostTarget:
@@ -125,7 +126,7 @@ class DockerHostTarget:
             stream, _ = _client().api.get_archive(self.container, src)
         except docker.errors.NotFound:
             raise FileNotFoundError(f"{src} does not exist in the sandbox") from None
-        extract_archive(stream, dest, limit or COPY_LIMIT)
+        extract_archive(stream, dest, limit or COPY_LIMIT, src=src)
         return dest / Path(src.rstrip("/")).name
 
     def snapshot(self, src: str, limit: int | None = None) -> dict[str, tuple]:
@@ -149,9 +150,12 @@ class DockerToolBox:
     """A fresh container of a project image for one grading run's tool: no network, no
     capabilities, a read-only root, and only the run's temporary folder mounted, so what a
     candidate wrote (a Terraform `file()`, a remote state, a rules file) can neither read the
-    grader host's files nor reach anything."""
+    grader host's files nor reach anything. A tool that must write where its program insists
+    (nginx -t opens its pid and log files) gets empty tmpfs folders there (`scratch`), and the
+    few capabilities it names (`caps`)."""
 
-    def __init__(self, image: str, workdir: Path, env: dict[str, str] | None = None):
+    def __init__(self, image: str, workdir: Path, env: dict[str, str] | None = None,
+                 scratch: tuple[str, ...] = (), caps: tuple[str, ...] = ()):
         self.workdir = workdir.resolve()
         self.env = {"HOME": "/tmp", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                     "LANG": "C.UTF-8", **(env or {})}
@@ -160,9 +164,10 @@ class DockerToolBox:
         labels = {**spec.labels(time.time()), "opslab.host": "tools", "opslab.hosts": "tools"}
         self.container = _client().containers.run(
             image, ["sleep", "infinity"], detach=True, init=True, name=f"opslab-{spec.session}-tools",
-            network_mode="none", cap_drop=["ALL"], security_opt=["no-new-privileges:true"],
-            read_only=True, tmpfs={"/tmp": "size=256m"}, pids_limit=256, mem_limit="1g",
-            nano_cpus=1_000_000_000, log_config={"Type": "none", "Config": {}},
+            network_mode="none", cap_drop=["ALL"], cap_add=list(caps) or None,
+            security_opt=["no-new-privileges:true"], read_only=True,
+            tmpfs={"/tmp": "size=256m", **{p: "size=16m,noexec,nosuid,nodev" for p in scratch}},
+            pids_limit=256, mem_limit="1g", nano_cpus=1_000_000_000, log_config={"Type": "none", "Config": {}},
             volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}}, labels=labels)
 
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolRun:

@@ -13,7 +13,7 @@ from grader.runner import grade
 from grader.selftest import validate
 from infra.errors import CommandFailed
 from infra.providers.base import LABEL_SESSION
-from opslab.engine import lab_sandbox, run_script, start_lab
+from opslab.engine import lab_sandbox, quiesce, run_script, start_lab
 
 
 @pytest.fixture
@@ -242,3 +242,45 @@ def test_scripts_run_from_a_private_stage(greeting_lab_dir, started):
     sb = started(load_lab(greeting_lab_dir))
     assert sb.exec("box", ["cat", "/root/stage-mode"]).stdout.strip() == "700"
     assert sb.exec("box", ["cat", "/root/copied"]).stdout == "goodbye\n"
+
+
+@pytest.mark.parametrize("change", [
+    "cp /bin/true /usr/lib/libnss_forge.so.2 && echo 'passwd: forge files' >> /etc/nsswitch.conf",
+    "mkdir -p /usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3 && cp /bin/true /usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libc.so.6",
+    "echo LD_PRELOAD=/root/forge.so >> /etc/environment",
+    "echo 'auth optional pam_exec.so /root/x' >> /etc/pam.d/common-auth",
+])
+def test_a_changed_loader_nss_or_pam_path_is_not_graded(greeting_lab_dir, started, change):
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    sb.exec("box", ["sh", "-c", change])
+    report = grade(lab, sb.target())
+    assert report.score == 0
+    assert report.task("greeting-present").feedback.startswith("the grader cannot trust host box: ")
+
+
+def test_a_library_folder_touched_but_unchanged_is_still_graded(greeting_lab_dir, started):
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    run_script(sb, lab, lab.path / "solution.sh")
+    # copied up into the container's layer (mtime only): the same bytes, mode and owner
+    sb.exec("box", ["sh", "-c", "touch /usr/lib/os-release /etc/nsswitch.conf"])
+    assert grade(lab, sb.target()).full_marks
+
+
+def test_the_final_grade_runs_with_nothing_of_the_candidates_running(greeting_lab_dir, started):
+    yaml_text = (greeting_lab_dir / "lab.yaml").read_text().replace(
+        "resources: {cpus: 0.5, memory: 64m, pids: 64}",
+        'resources: {cpus: 0.5, memory: 64m, pids: 64}\n      services: ["setsid sleep 301 &"]')
+    (greeting_lab_dir / "lab.yaml").write_text(yaml_text)
+    lab = load_lab(greeting_lab_dir)
+    sb = started(lab)
+    sb.exec("box", ["sh", "-c", "setsid sh -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &"])
+    ps = "for d in /proc/[0-9]*; do tr '\\0' ' ' < $d/cmdline; echo; done"
+    assert "while" in sb.exec("box", ["sh", "-c", ps]).stdout
+    t0 = time.monotonic()
+    assert quiesce(sb, lab) == {}
+    assert time.monotonic() - t0 < 10
+    left = sb.exec("box", ["sh", "-c", ps]).stdout
+    assert "while" not in left and "sleep 301" in left and "sleep infinity" in left  # the container lives on

@@ -54,6 +54,9 @@ def test_fixture_lab_loads(greeting_lab_dir):
     (lambda d: d["sandbox"]["hosts"][0].pop("image"), "lab.yaml: sandbox.hosts[0]: expected exactly one of 'image'"),
     (lambda d: d["tasks"].append(dict(d["tasks"][0])), "lab.yaml: tasks: task ids must be unique, repeated: greeting-present"),
     (lambda d: d.update(id="other-id"), "lab.yaml: id: must equal the folder name 'greeting-file'"),
+    (lambda d: d["sandbox"]["hosts"][0].update(services="service nginx start"),
+     "lab.yaml: sandbox.hosts[0].services: Input should be a valid list"),
+    (lambda d: d["sandbox"]["hosts"][0].update(services=[""]), "lab.yaml: sandbox.hosts[0].services[0]: String should have at least 1"),
 ])
 def test_bad_lab_yaml_names_file_and_key(greeting_lab_dir, change, expected):
     edit_yaml(greeting_lab_dir, change)
