@@ -28,6 +28,7 @@ from docker.types import EndpointConfig
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
+from infra.providers import docker_disk
 from infra.providers.base import (
     LABEL_EXPIRES,
     LABEL_HOST,
@@ -36,6 +37,7 @@ from infra.providers.base import (
     LABEL_LAB_VERSION,
     LABEL_SESSION,
     BuildResult,
+    DiskUsage,
     ExecResult,
     ProviderInfo,
     SandboxInfo,
@@ -54,6 +56,7 @@ SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
 TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+DEFAULT_INODES = 50_000  # files a sandbox may create where the engine cannot cap its disk
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
 
@@ -169,7 +172,7 @@ class DockerProvider:
     name = "docker"
 
     def __init__(self, client: docker.DockerClient | None = None, pool: str | None = None,
-                 runtime: str | None = None, disk_limit_bytes: int = 2 << 30):
+                 runtime: str | None = None, disk_limit_bytes: int = 2 << 30, inode_limit: int = DEFAULT_INODES):
         try:
             self.client = client or docker.from_env(timeout=120)
             self.client.ping()
@@ -177,14 +180,15 @@ class DockerProvider:
             raise EngineUnavailable(str(e).split("(")[0].strip() or type(e).__name__) from None
         self.pool = ipaddress.ip_network(pool or os.environ.get("OPSLAB_SANDBOX_POOL", DEFAULT_POOL))
         self.runtime = runtime or os.environ.get("OPSLAB_RUNTIME") or None
-        self.disk_limit_bytes = disk_limit_bytes
+        self.disk_limit_bytes, self.inode_limit = disk_limit_bytes, inode_limit
+        self._storage: dict[str, tuple[str | None, int]] = {}  # container id -> (upper layer, init pid)
         self._subnet_lock = threading.Lock()
         self._storage_driver: str | None = None
 
     def info(self) -> ProviderInfo:
         return ProviderInfo(name=self.name, runtime=self.runtime or "runc", disk_cap_enforced=self.caps_disk,
                             disk_limit_bytes=self.disk_limit_bytes, max_hosts=8, local=self._local,
-                            target_driver=TARGET_DRIVER)
+                            target_driver=TARGET_DRIVER, inode_limit=0 if self.caps_disk else self.inode_limit)
 
     @property
     def _local(self) -> bool:
@@ -201,9 +205,10 @@ class DockerProvider:
 
     def create(self, spec: SandboxSpec) -> DockerSandbox:
         ensure_host_firewall(str(self.pool))
+        image_sizes = {}
         for h in spec.hosts:
             try:
-                self.client.api.inspect_image(h.image)
+                image_sizes[h.image] = self.client.api.inspect_image(h.image).get("Size") or 0
             except docker.errors.ImageNotFound:
                 raise ImageMissing(h.image) from None
         if self.client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={spec.session}"}):
@@ -212,7 +217,8 @@ class DockerProvider:
         try:
             network = self._create_network(spec, labels)
             with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
-                list(pool.map(lambda h: self._create_host(spec, h, labels, network), spec.hosts))
+                list(pool.map(lambda h: self._create_host(spec, h, labels, network, image_sizes[h.image]),
+                              spec.hosts))
         except BaseException as e:
             _remove_session(self.client, spec.session)  # no half-built sandboxes
             if isinstance(e, docker.errors.APIError):
@@ -250,14 +256,17 @@ class DockerProvider:
                 return candidate
         raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
 
-    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str) -> None:
+    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int) -> None:
         api = self.client.api
+        # btrfs counts what the container references, the image's files included: the cap is
+        # the image plus what the sandbox may write
+        size = {"size": str(self.disk_limit_bytes + image_size)} if self.caps_disk else None
         host_config = api.create_host_config(
             cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
             pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
             nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
             tmpfs={p: f"size={size},mode=755" for p, size in host.tmpfs.items()},
-            storage_opt={"size": str(self.disk_limit_bytes)} if self.caps_disk else None,
+            storage_opt=size,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
         c = api.create_container(
@@ -314,13 +323,44 @@ class DockerProvider:
         return removed
 
 
-    def disk_usage(self, session: str | None = None) -> dict[str, int]:
-        used: dict[str, int] = {}
+    def disk_usage(self, session: str | None = None) -> dict[str, DiskUsage]:
+        """On this machine with overlay2: allocated blocks and entries of each container's upper
+        layer plus files deleted but held open by its processes (infra.providers.docker_disk);
+        elsewhere the engine's SizeRw (file sizes written)."""
         label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
-        for c in self.client.api.containers(all=True, size=True, filters={"label": label}):
-            s = c["Labels"][LABEL_SESSION]
-            used[s] = max(used.get(s, 0), c.get("SizeRw") or 0)
+        used: dict[str, DiskUsage] = {}
+        rows = self.client.api.containers(all=True, filters={"label": label})
+        unread = []
+        spaces = None
+        for c in rows:
+            upper, pid = self._storage_of(c["Id"])
+            if upper is None:
+                unread.append(c["Id"])
+                continue
+            blocks, inodes = docker_disk.upper_usage(Path(upper), self.inode_limit)
+            held = 0
+            if pid and c["State"] == "running":
+                spaces = spaces if spaces is not None else docker_disk.pid_namespaces()
+                held = docker_disk.held_deleted(spaces.get(docker_disk.namespace_of(pid) or "", []), pid)
+            _keep_largest(used, c["Labels"][LABEL_SESSION], DiskUsage(blocks + held, inodes, held))
+        if unread:
+            for c in self.client.api.containers(all=True, size=True, filters={"label": label}):
+                if c["Id"] in unread:
+                    _keep_largest(used, c["Labels"][LABEL_SESSION], DiskUsage(c.get("SizeRw") or 0))
         return used
+
+    def _storage_of(self, container_id: str) -> tuple[str | None, int]:
+        """(upper layer readable here, init pid) of a container, looked up once."""
+        if container_id not in self._storage:
+            try:
+                c = self.client.api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                return None, 0
+            graph = c.get("GraphDriver") or {}
+            upper = (graph.get("Data") or {}).get("UpperDir")
+            ok = self._local and graph.get("Name") == "overlay2" and upper and os.access(upper, os.R_OK | os.X_OK)
+            self._storage[container_id] = (upper if ok else None, (c.get("State") or {}).get("Pid") or 0)
+        return self._storage[container_id]
 
     # -- images -----------------------------------------------------------------------------
 
@@ -334,6 +374,11 @@ class DockerProvider:
         from infra import images
 
         return images.build_image(self.client, tag, progress, force, folder=folder)
+
+
+def _keep_largest(used: dict[str, DiskUsage], session: str, usage: DiskUsage) -> None:
+    if session not in used or usage.bytes > used[session].bytes:
+        used[session] = DiskUsage(usage.bytes, max(usage.inodes, used.get(session, usage).inodes), usage.held_deleted)
 
 
 def _recent(created: str, now: float, grace: int) -> bool:
