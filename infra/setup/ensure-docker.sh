@@ -10,8 +10,9 @@
 #   OPSLAB_DOCKER_DISK, OPSLAB_DOCKER_DISK_FILE, OPSLAB_DOCKER_ROOT: see btrfs-data-root.sh
 #   DOCKER_HOST=unix:///other.sock  start a second engine beside the machine's one, with its
 #                         own pid file and exec root next to that socket; OPSLAB_DOCKERD_ARGS
-#                         adds flags (beside an engine that manages iptables, pass
-#                         "--iptables=false --bridge=none": two engines must not both own the chains)
+#                         adds flags. Beside an engine that manages iptables and docker0, pass
+#                         "--iptables=false --bridge=<a bridge of its own>": two engines must not
+#                         both own the chains, and `--bridge=none` DELETES docker0 at start.
 set -euo pipefail
 
 log() { printf '[docker] %s\n' "$*" >&2; }
