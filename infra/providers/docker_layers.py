@@ -40,7 +40,7 @@ def local_layers(client, inspect: dict) -> OverlayLayers | BtrfsLayers | None:
         subvols = root / "btrfs/subvolumes"
         container, init = subvols / mount_id, subvols / f"{mount_id}-init"
         if container.is_dir() and init.is_dir():
-            return BtrfsLayers(container, init)
+            return BtrfsLayers(container, init, _created_ns(inspect.get("Created", "")))
     return None
 
 
@@ -57,6 +57,18 @@ def _open_regular(path: Path | str, expect: os.stat_result, dir_fd: int | None =
         f.close()
         return None
     return f
+
+
+def _created_ns(created: str) -> int:
+    """The engine's `Created` (RFC 3339, ns) in ns since the epoch, rounded down; 0 if unreadable."""
+    from datetime import datetime
+
+    try:
+        whole, _, frac = created.rstrip("Z").partition(".")
+        secs = datetime.fromisoformat(whole + "+00:00").timestamp()
+    except ValueError:
+        return 0
+    return int(secs) * 10**9 + int((frac[:9] or "0").ljust(9, "0"))
 
 
 def _same_bytes(a: Path, b: Path, sa: os.stat_result, sb: os.stat_result) -> bool:
@@ -130,8 +142,12 @@ def _key(st: os.stat_result | None) -> tuple | None:
 
 
 class BtrfsLayers:
-    def __init__(self, container: Path, image: Path):
+    def __init__(self, container: Path, image: Path, created_ns: int = 0):
         self.container, self.image = container, image
+        # Every inode changed in the container has a ctime after the container was created;
+        # one from before is the image's, untouched (walks skip comparing it). A second of margin
+        # for the kernel's coarse clock.
+        self.created_ns = created_ns - 10**9
         self.dev = container.lstat().st_dev  # the container's subvolume: a file elsewhere is not its own
 
     def is_changed(self, path: str) -> bool:
@@ -200,8 +216,9 @@ class BtrfsLayers:
             for e in entries:
                 names.add(e.name)
                 st = e.stat(follow_symlinks=False)
-                ist = _lstat(i_dir / e.name) if i_dir is not None else None
-                if _key(st) != _key(ist):
+                old = st.st_ctime_ns < self.created_ns
+                ist = None if i_dir is None else st if old else _lstat(i_dir / e.name)
+                if not old and _key(st) != _key(ist):
                     found.append(base + e.name)
                     if first_only:
                         return
@@ -211,11 +228,11 @@ class BtrfsLayers:
                     except OSError:
                         found.append(base + e.name)
                         continue
-                    isub = i_dir / e.name if ist is not None and stat.S_ISDIR(ist.st_mode) else None
+                    isub = i_dir / e.name if i_dir is not None and ist is not None and stat.S_ISDIR(ist.st_mode) else None
                     self._walk_fd(sub, isub, base + e.name + "/", found, first_only)
                     if first_only and found:
                         return
-            if i_dir is not None and _key(own) != _key(_lstat(i_dir)):
+            if i_dir is not None and own.st_ctime_ns >= self.created_ns and _key(own) != _key(_lstat(i_dir)):
                 found += [base + name for name in os.listdir(i_dir) if name not in names]
         finally:
             os.close(fd)
