@@ -330,6 +330,8 @@ class DockerProvider:
         label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
         used: dict[str, DiskUsage] = {}
         rows = self.client.api.containers(all=True, filters={"label": label})
+        if session is None:  # forget containers that are gone
+            self._storage = {i: v for i, v in self._storage.items() if i in {c["Id"] for c in rows}}
         unread = []
         spaces = None
         for c in rows:
