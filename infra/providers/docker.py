@@ -331,7 +331,8 @@ class DockerProvider:
         used: dict[str, DiskUsage] = {}
         rows = self.client.api.containers(all=True, filters={"label": label})
         if session is None:  # forget containers that are gone
-            self._storage = {i: v for i, v in self._storage.items() if i in {c["Id"] for c in rows}}
+            live = {c["Id"] for c in rows}
+            self._storage = {i: v for i, v in self._storage.items() if i in live}
         unread = []
         spaces = None
         for c in rows:
