@@ -25,6 +25,7 @@ import docker
 import docker.errors
 from docker.types import EndpointConfig
 
+from infra import seccomp
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
@@ -205,6 +206,7 @@ class DockerProvider:
 
     def create(self, spec: SandboxSpec) -> DockerSandbox:
         ensure_host_firewall(str(self.pool))
+        security = self._security_opts()
         image_sizes = {}
         for h in spec.hosts:
             try:
@@ -217,7 +219,7 @@ class DockerProvider:
         try:
             network = self._create_network(spec, labels)
             with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
-                list(pool.map(lambda h: self._create_host(spec, h, labels, network, image_sizes[h.image]),
+                list(pool.map(lambda h: self._create_host(spec, h, labels, network, image_sizes[h.image], security),
                               spec.hosts))
         except BaseException as e:
             _remove_session(self.client, spec.session)  # no half-built sandboxes
@@ -256,17 +258,31 @@ class DockerProvider:
                 return candidate
         raise InfraError(f"no free subnet left in the sandbox pool {self.pool}; reap old sandboxes")
 
-    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int) -> None:
+    def _security_opts(self) -> list[str]:
+        """no-new-privileges; on btrfs also the seccomp profile that refuses nested subvolumes,
+        which would escape the disk cap (infra.seccomp)."""
+        if not (self.caps_disk and self._storage_driver == "btrfs"):
+            return ["no-new-privileges:true"]
+        profile = seccomp.sandbox_profile()
+        if profile is None:
+            raise InfraError(
+                f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
+                "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
+                "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
+        return ["no-new-privileges:true", f"seccomp={profile}"]
+
+    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int,
+                     security: list[str]) -> None:
         api = self.client.api
         # btrfs counts what the container references, the image's files included: the cap is
         # the image plus what the sandbox may write
-        size = {"size": str(self.disk_limit_bytes + image_size)} if self.caps_disk else None
+        quota = {"size": str(self.disk_limit_bytes + image_size)} if self.caps_disk else None
         host_config = api.create_host_config(
-            cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=security,
             pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
             nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
             tmpfs={p: f"size={size},mode=755" for p, size in host.tmpfs.items()},
-            storage_opt=size,
+            storage_opt=quota,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
         c = api.create_container(

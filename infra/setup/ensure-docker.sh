@@ -33,7 +33,9 @@ say_cap() {  # what the running engine does about disk: one line, and the fix wh
   local driver
   driver=$(docker -H "unix://$SOCK" info --format '{{.Driver}}' 2>/dev/null || echo unknown)
   case "$driver" in
-    btrfs|zfs) log "engine up on $SOCK: storage $driver, the kernel caps each sandbox's disk" ;;
+    btrfs) log "engine up on $SOCK: storage btrfs, the kernel caps each sandbox's disk"
+           "$HERE/seccomp-default.sh" ;;  # sandboxes there refuse nested subvolumes (infra/seccomp.py)
+    zfs) log "engine up on $SOCK: storage zfs, the kernel caps each sandbox's disk" ;;
     *) if [ "$CAP" = 0 ]; then
          log "engine up on $SOCK: storage $driver (OPSLAB_DISK_CAP=0: the watchdog ends sandboxes that fill their disk)"
        else

@@ -157,3 +157,16 @@ def test_the_watchdog_ends_a_writer_within_seconds(prov, box, tmp_path, monkeypa
         t.join(5)
     # reported for the platform's sweep, which fails the session with a reason
     assert "over its limit of 64 MiB" in (tmp_path / "watchdog" / "ended" / box.session).read_text()
+
+
+def test_a_nested_subvolume_cannot_be_made(prov, box):
+    """On btrfs a subvolume made inside the sandbox would escape its quota: the sandbox's
+    seccomp profile refuses the ioctl (on other storage it is not a btrfs file system at all)."""
+    make = ("mkdir /root/p && perl -e 'open(my $d, \"<\", \"/root/p\") or die; my $a = pack(\"q Z4088\", 0, \"sub\"); "
+            "foreach my $req (0x5000940E, 0x50009418, 0xFFFFFFFF5000940E) { print ioctl($d, $req, $a) ? \"made\\n\" : "
+            "\"refused: $!\\n\" }'")
+    out = sh(box, make)
+    assert out.exit_code == 0 and "made" not in out.stdout and out.stdout.count("refused") == 3, out.output
+    if prov.info().disk_cap_enforced:
+        assert "Operation not permitted" in out.stdout
+    assert sh(box, "ls /root/p").stdout == ""
