@@ -58,16 +58,25 @@ def enforce_disk_limit(provider: Provider, session: str | None = None) -> dict[s
 
 
 def watch(provider: Provider, ended: Callable[[str, str], None], stop: threading.Event,
-          interval: float = INTERVAL, idle_exit: float | None = None, session: str | None = None) -> None:
+          interval: float = INTERVAL, idle_exit: float | None = None, session: str | None = None,
+          log: Callable[[str], None] = lambda s: None) -> None:
     """Check every `interval` seconds until `stop` is set (or, with `idle_exit`, until no
     sandbox has been seen for that long); `ended(session, reason)` hears of each one ended.
-    `session` limits it to one sandbox.
+    `session` limits it to one sandbox. A look that fails (the engine restarting) is logged
+    once per distinct error and retried: the watchdog must outlive a hiccup.
     Does nothing where the engine caps disks itself."""
     if provider.info().disk_cap_enforced:
         return
-    last_seen = time.monotonic()
+    last_seen, last_error = time.monotonic(), ""
     while not stop.wait(interval):
-        usage = provider.disk_usage(session)
+        try:
+            usage = provider.disk_usage(session)
+        except Exception as e:  # noqa: BLE001 -- any engine failure: say so, look again next time
+            if str(e) != last_error:
+                log(f"disk watchdog: cannot read sandbox disk usage ({e}); retrying every {interval:g}s")
+            last_error = str(e)
+            continue
+        last_error = ""
         if usage:
             last_seen = time.monotonic()
         elif idle_exit is not None and time.monotonic() - last_seen > idle_exit:

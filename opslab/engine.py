@@ -253,7 +253,7 @@ def watch_disks(stop: threading.Event, idle_exit: float | None = None, log: Prog
             tmp.rename(folder / "ended" / session)  # the sweep reports it (a platform fails the session)
             log(f"ended sandbox {session}: {reason}")
 
-        watch(provider(), ended, stop, idle_exit=idle_exit, session=session)
+        watch(provider(), ended, stop, idle_exit=idle_exit, session=session, log=log)
 
 
 def _take_watchdog_reports() -> dict[str, str]:
