@@ -70,23 +70,29 @@ def watch(provider: Provider, ended: Callable[[str, str], None], stop: threading
     last_seen, last_error = time.monotonic(), ""
     while not stop.wait(interval):
         try:
-            usage = provider.disk_usage(session)
+            seen = _look(provider, ended, session)
         except Exception as e:  # noqa: BLE001 -- any engine failure: say so, look again next time
             if str(e) != last_error:
-                log(f"disk watchdog: cannot read sandbox disk usage ({e}); retrying every {interval:g}s")
+                log(f"disk watchdog: cannot check sandbox disks ({e}); retrying every {interval:g}s")
             last_error = str(e)
             continue
         last_error = ""
-        if usage:
+        if seen:
             last_seen = time.monotonic()
         elif idle_exit is not None and time.monotonic() - last_seen > idle_exit:
             return
-        info = provider.info()
-        for s, u in usage.items():
-            reason = over_limit(info, u)
-            if reason:
-                try:
-                    provider.get(s).destroy()
-                except SandboxNotFound:
-                    continue
-                ended(s, reason)
+
+
+def _look(provider: Provider, ended: Callable[[str, str], None], session: str | None) -> int:
+    """One look: end every sandbox over its limits; return how many sandboxes there were."""
+    usage = provider.disk_usage(session)
+    info = provider.info()
+    for s, u in usage.items():
+        reason = over_limit(info, u)
+        if reason:
+            try:
+                provider.get(s).destroy()
+            except SandboxNotFound:
+                continue
+            ended(s, reason)
+    return len(usage)
