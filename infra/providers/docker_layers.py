@@ -205,6 +205,10 @@ class BtrfsLayers:
         except OSError:
             found.append(base.rstrip("/") or "/")
             return
+        if os.fstat(fd).st_dev != self.dev:  # reached outside the container's subvolume: a swap
+            os.close(fd)
+            found.append(base.rstrip("/") or "/")
+            return
         self._walk_fd(fd, i_dir, base, found, first_only)
 
     def _walk_fd(self, fd: int, i_dir: Path | None, base: str, found: list[str], first_only: bool) -> None:
