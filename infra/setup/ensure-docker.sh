@@ -40,7 +40,7 @@ say_cap() {  # what the running engine does about disk: one line, and the fix wh
          log "engine up on $SOCK: storage $driver (OPSLAB_DISK_CAP=0: the watchdog ends sandboxes that fill their disk)"
        else
          log "warning: the engine on $SOCK stores containers with $driver, which cannot cap a sandbox's disk;"
-         log "  opslab's watchdog ends a sandbox over OPSLAB_SANDBOX_DISK instead, a few seconds late."
+         log "  opslab's watchdog ends a sandbox over OPSLAB_SANDBOX_DISK instead, within about a second."
          log "  For a cap the kernel enforces, stop that engine and run 'make docker' again (it starts one"
          log "  on btrfs), or set OPSLAB_DISK_CAP=0 to keep $driver and silence this."
        fi ;;
