@@ -270,8 +270,9 @@ def _take_watchdog_reports() -> dict[str, str]:
 
 def ensure_disk_watchdog() -> None:
     """Where the engine cannot cap disks, leave a disk watchdog running for CLI use (a
-    process that exits after WATCHDOG_IDLE seconds with no sandbox; one per var/ folder)."""
-    if provider().info().disk_cap_enforced:
+    process that exits after WATCHDOG_IDLE seconds with no sandbox; one per var/ folder).
+    OPSLAB_DISK_WATCHDOG=0 starts none (test runs; a watchdog run by other means)."""
+    if os.environ.get("OPSLAB_DISK_WATCHDOG") == "0" or provider().info().disk_cap_enforced:
         return
     folder = _var() / "watchdog"
     folder.mkdir(parents=True, exist_ok=True)
