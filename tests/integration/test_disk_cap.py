@@ -23,6 +23,7 @@ from infra.watchdog import enforce_disk_limit, sessions_over_limit
 from opslab.engine import new_session_id
 
 LIMIT = 64 << 20
+SLACK = 1 << 20  # btrfs checks a write against the quota before its metadata is accounted: ~300 KiB seen
 INODES = 20_000
 FULL = ("Disk quota exceeded", "No space left on device")
 
@@ -86,7 +87,7 @@ def test_writing_past_the_limit_fails_and_the_host_loses_no_more(prov, box):
         pytest.skip(reason="the engine cannot cap disks here: see test_the_engine_caps_sandbox_disks")
     out = sh(box, "head -c 200M /dev/zero > /root/big")
     assert out.exit_code != 0 and any(m in out.stderr for m in FULL), out.stderr
-    assert host_loss(prov, box) <= LIMIT
+    assert host_loss(prov, box) <= LIMIT + SLACK
     assert sh(box, "rm /root/big && head -c 16M /dev/zero > /root/small").exit_code == 0  # freed: usable again
 
 
@@ -111,7 +112,7 @@ def test_a_hundred_thousand_empty_files_count(prov, box):
     make = "mkdir /root/many && cd /root/many && seq 100000 | xargs touch"
     if prov.info().disk_cap_enforced:
         sh(box, make)  # as many as the cap allows: their metadata counts against it
-        assert 0 < host_loss(prov, box) <= LIMIT
+        assert 0 < host_loss(prov, box) <= LIMIT + SLACK
         return
     assert sh(box, make).exit_code == 0
     usage = prov.disk_usage(box.session)[box.session]
