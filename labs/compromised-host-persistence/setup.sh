@@ -5,6 +5,7 @@
 # line in billing-api's init script, all (re)starting a watchdog that respawns a backdoor
 # listening on port 4444 and rewrites its cron file when it goes.
 set -euo pipefail
+trap 'echo "setup.sh failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 F=$OPSLAB_FILES
 D=/var/tmp/.ICE-unix/.x
 ALICE_KEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDwU2HIQQi4KDxT9GX7iqLswEnqtI0mqZlVa44HSf7rD alice@acme-laptop'
@@ -66,8 +67,10 @@ touch -d '2025-11-28 02:25:02' /root/.ssh/authorized_keys
 # --- running ---------------------------------------------------------------------------
 install -d -m 0755 /run/sshd
 /usr/sbin/sshd
-service cron start >/dev/null
-service billing-api start >/dev/null   # the hooked init script starts the watchdog too
+# Init scripts answer "failed" quietly (e.g. on a slow start); what counts is checked below:
+# the backdoor and the API listening.
+service cron start >/dev/null || echo "cron did not start cleanly" >&2
+service billing-api start >/dev/null || echo "billing-api did not start cleanly" >&2   # also starts the watchdog
 # The intrusion must be live before the candidate (or the grader) looks: up to 30 s on a busy host.
 for _ in $(seq 300); do
     ss -Hltn 'sport = :4444' | grep -q . && ss -Hltn 'sport = :8080' | grep -q . && exit 0
