@@ -71,10 +71,16 @@ install -d -m 0755 /run/sshd
 # the backdoor and the API listening.
 service cron start >/dev/null || echo "cron did not start cleanly" >&2
 service billing-api start >/dev/null || echo "billing-api did not start cleanly" >&2   # also starts the watchdog
-# The intrusion must be live before the candidate (or the grader) looks: up to 30 s on a busy host.
-for _ in $(seq 300); do
-    ss -Hltn 'sport = :4444' | grep -q . && ss -Hltn 'sport = :8080' | grep -q . && exit 0
+# The intrusion must be live before the candidate (or the grader) looks. On a busy host a
+# start can be lost: every 5 s, start again what does not listen yet (up to 60 s in all).
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+for i in $(seq 600); do
+    listening 4444 && listening 8080 && exit 0
+    if [ $((i % 50)) -eq 0 ]; then
+        listening 8080 || service billing-api start >/dev/null 2>&1 || true
+        listening 4444 || "$D/watchdog.sh" || true
+    fi
     sleep 0.1
 done
-echo "the backdoor or the billing API did not start listening within 30 s" >&2
+{ echo "the backdoor or the billing API did not start listening within 60 s:"; ss -Hltnp; ps -eo pid,user,args; } >&2
 exit 1
