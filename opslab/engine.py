@@ -8,11 +8,15 @@ images, validate a lab. Callers never reach into a provider or the grader's inte
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import secrets
 import shlex
 import shutil
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,19 +35,21 @@ from grader.selftest import Step, Validation, validate
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
-from infra.watchdog import enforce_disk_limit
+from infra.watchdog import enforce_disk_limit, watch
 from opslab.quiesce import quiesce
 
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
-           "destroy_sandbox", "find_lab", "find_lab_cached", "get_sandbox", "grade_session", "lab_for_session",
-           "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab", "new_session_id", "provider", "quiesce",
-           "quiesce_session", "run_script",
-           "start_lab", "sweep", "validate_lab", "warm_up"]
+           "destroy_sandbox", "disk_cap_warning", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
+           "grade_session", "lab_for_session", "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab",
+           "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "start_lab", "sweep",
+           "validate_lab", "warm_up", "watch_disks"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
 GRACE = 15 * 60       # a sandbox outlives its lab's time limit by this much before the reaper takes it
 DEFAULT_DISK = "2g"   # OPSLAB_SANDBOX_DISK
+DEFAULT_INODES = 50_000  # OPSLAB_SANDBOX_INODES, where the engine cannot cap disks
+WATCHDOG_IDLE = 300   # seconds a CLI-started disk watchdog waits with no sandbox before it exits
 
 Progress = Callable[[str], None]
 
@@ -62,19 +68,21 @@ KNOWN_ERRORS = (LabError, LabNotFound, InfraError, GradingError)
 
 def provider() -> Provider:
     """The sandbox provider named by OPSLAB_PROVIDER (docker by default), built once per
-    setting (OPSLAB_PROVIDER, OPSLAB_SANDBOX_DISK, DOCKER_HOST)."""
+    setting (OPSLAB_PROVIDER, OPSLAB_SANDBOX_DISK, OPSLAB_SANDBOX_INODES, DOCKER_HOST)."""
     env = os.environ
     return _provider(env.get("OPSLAB_PROVIDER", "docker"), env.get("OPSLAB_SANDBOX_DISK") or DEFAULT_DISK,
-                     env.get("DOCKER_HOST", ""))
+                     env.get("OPSLAB_SANDBOX_INODES") or str(DEFAULT_INODES), env.get("DOCKER_HOST", ""))
 
 
 @functools.cache
-def _provider(name: str, disk: str, _docker_host: str) -> Provider:
+def _provider(name: str, disk: str, inodes: str, _docker_host: str) -> Provider:
     try:
         disk_bytes = parse_size(disk)
     except ValueError as e:
         raise InfraError(f"OPSLAB_SANDBOX_DISK: {e}") from None
-    return get_provider(name, disk_limit_bytes=disk_bytes)
+    if not inodes.isdigit():
+        raise InfraError(f"OPSLAB_SANDBOX_INODES: expected a number of files such as 50000, got {inodes!r}")
+    return get_provider(name, disk_limit_bytes=disk_bytes, inode_limit=int(inodes))
 
 
 def warm_up() -> None:
@@ -261,14 +269,81 @@ def shell_command(session: str, host: str | None = None, interactive: bool = Tru
 @dataclass(frozen=True)
 class Swept:
     removed: list[str]          # expired or orphaned
-    over_disk: dict[str, int]   # session -> bytes written, ended for filling its disk
+    over_disk: dict[str, str]   # session -> why it was ended for filling its disk (now or by the watchdog)
 
 
 def sweep(keep: frozenset[str] = frozenset()) -> Swept:
     """Remove expired and orphaned sandboxes (except `keep`, still owed a final grade) and
-    end any that wrote more than its disk limit."""
+    end any over its disk limits; also report those the disk watchdog ended since."""
     prov = provider()
-    return Swept(prov.reap(keep=keep), enforce_disk_limit(prov))
+    return Swept(prov.reap(keep=keep), {**_take_watchdog_reports(), **enforce_disk_limit(prov)})
+
+
+# -- the disk watchdog where the engine cannot cap disks ---------------------------------------
+
+def _var() -> Path:
+    return Path(os.environ.get("OPSLAB_VAR", Path(__file__).resolve().parent.parent / "var"))
+
+
+def disk_cap_warning() -> str | None:
+    """A start-up warning when the engine cannot cap a sandbox's disk, naming the fix."""
+    info = provider().info()
+    if info.disk_cap_enforced:
+        return None
+    return (f"warning: the sandbox engine cannot cap a sandbox's disk (its storage is not btrfs); the disk "
+            f"watchdog ends a sandbox over {info.disk_limit_bytes >> 20} MiB or {info.inode_limit:,} files "
+            "within about a second instead. For a cap the kernel enforces, stop that engine and run `make docker` "
+            "(infra/setup/ensure-docker.sh starts one on btrfs); OPSLAB_DISK_CAP=0 there keeps overlay2.")
+
+
+def watch_disks(stop: threading.Event, idle_exit: float | None = None, log: Progress = lambda s: None,
+                session: str | None = None) -> None:
+    """Run the disk watchdog until `stop` (or `idle_exit` seconds with no sandbox), as the one
+    watchdog of this machine's var/ folder: another one running makes this one wait for its
+    turn (idle_exit None) or return. `session` watches that sandbox alone."""
+    folder = _var() / "watchdog"
+    (folder / "ended").mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if idle_exit is not None or stop.wait(5):
+                    return
+
+        def ended(session: str, reason: str) -> None:
+            tmp = folder / "ended" / f".{session}"
+            tmp.write_text(reason)
+            tmp.rename(folder / "ended" / session)  # the sweep reports it (a platform fails the session)
+            log(f"ended sandbox {session}: {reason}")
+
+        watch(provider(), ended, stop, idle_exit=idle_exit, session=session, log=log)
+
+
+def _take_watchdog_reports() -> dict[str, str]:
+    folder = _var() / "watchdog" / "ended"
+    reports = {}
+    for f in folder.glob("[!.]*") if folder.is_dir() else []:
+        try:
+            reports[f.name] = f.read_text()
+            f.unlink()
+        except FileNotFoundError:
+            pass  # another sweep took it
+    return reports
+
+
+def ensure_disk_watchdog() -> None:
+    """Where the engine cannot cap disks, leave a disk watchdog running for CLI use (a
+    process that exits after WATCHDOG_IDLE seconds with no sandbox; one per var/ folder).
+    OPSLAB_DISK_WATCHDOG=0 starts none (test runs; a watchdog run by other means)."""
+    if os.environ.get("OPSLAB_DISK_WATCHDOG") == "0" or provider().info().disk_cap_enforced:
+        return
+    folder = _var() / "watchdog"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "watchdog.log", "ab") as log:
+        subprocess.Popen([sys.executable, "-m", "opslab.cli", "sandbox", "watch", "--until-idle", str(WATCHDOG_IDLE)],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
 
 
 def describe_failure(exc: BaseException) -> str | None:

@@ -11,6 +11,20 @@ import pytest
 FIXTURE_LABS = Path(__file__).parent / "fixtures" / "labs"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_disk_watchdog_left_behind():
+    """`opslab lab start` leaves a disk watchdog running where the engine cannot cap disks; a
+    test run must not leave one judging every sandbox on a (maybe shared) engine. The watchdog
+    itself is tested directly (tests/integration/test_disk_cap.py)."""
+    before = os.environ.get("OPSLAB_DISK_WATCHDOG")
+    os.environ["OPSLAB_DISK_WATCHDOG"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("OPSLAB_DISK_WATCHDOG", None)
+    else:
+        os.environ["OPSLAB_DISK_WATCHDOG"] = before
+
+
 @pytest.fixture
 def greeting_lab_dir(tmp_path) -> Path:
     """A private copy of the greeting-file fixture lab that a test may edit."""

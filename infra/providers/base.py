@@ -83,6 +83,16 @@ class ProviderInfo:
     max_hosts: int             # hosts one sandbox may have
     local: bool                # the engine runs on this machine (fast storage-level checks)
     target_driver: str         # the module grading runs import to reach hosts (grader.target)
+    inode_limit: int = 0       # files a sandbox may create where the cap is not enforced (0: none)
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """What a sandbox holds on the engine's disk (its largest host), for the watchdog."""
+
+    bytes: int              # blocks really allocated since the image, deleted-but-open files included
+    inodes: int = 0         # files, folders and links it made (0 where the engine cannot tell)
+    held_deleted: int = 0   # of `bytes`, files deleted while a process still holds them open
 
 
 @dataclass(frozen=True)
@@ -155,8 +165,8 @@ class Provider(Protocol):
         """Remove expired and orphaned sandboxes, except the sessions in `keep` (still owed a
         final grade); return what was removed."""
 
-    def disk_usage(self, session: str | None = None) -> dict[str, int]:
-        """{session: bytes its hosts wrote} (the largest host), for the disk watchdog."""
+    def disk_usage(self, session: str | None = None) -> dict[str, DiskUsage]:
+        """{session: what its largest host holds on disk}, for the disk watchdog."""
 
     def build_images(self, names: list[str] | None, progress: Callable[[str], None], force: bool = False,
                      pull: bool = False) -> list[BuildResult]:

@@ -15,6 +15,7 @@ import ipaddress
 import os
 import secrets
 import socket
+import subprocess
 import tarfile
 import threading
 import time
@@ -25,9 +26,11 @@ import docker
 import docker.errors
 from docker.types import EndpointConfig
 
+from infra import seccomp
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
+from infra.providers import docker_disk
 from infra.providers.base import (
     LABEL_EXPIRES,
     LABEL_HOST,
@@ -36,6 +39,7 @@ from infra.providers.base import (
     LABEL_LAB_VERSION,
     LABEL_SESSION,
     BuildResult,
+    DiskUsage,
     ExecResult,
     ProviderInfo,
     SandboxInfo,
@@ -54,6 +58,7 @@ SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
 TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+DEFAULT_INODES = 50_000  # files a sandbox may create where the engine cannot cap its disk
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
 
@@ -169,7 +174,7 @@ class DockerProvider:
     name = "docker"
 
     def __init__(self, client: docker.DockerClient | None = None, pool: str | None = None,
-                 runtime: str | None = None, disk_limit_bytes: int = 2 << 30):
+                 runtime: str | None = None, disk_limit_bytes: int = 2 << 30, inode_limit: int = DEFAULT_INODES):
         try:
             self.client = client or docker.from_env(timeout=120)
             self.client.ping()
@@ -177,14 +182,15 @@ class DockerProvider:
             raise EngineUnavailable(str(e).split("(")[0].strip() or type(e).__name__) from None
         self.pool = ipaddress.ip_network(pool or os.environ.get("OPSLAB_SANDBOX_POOL", DEFAULT_POOL))
         self.runtime = runtime or os.environ.get("OPSLAB_RUNTIME") or None
-        self.disk_limit_bytes = disk_limit_bytes
+        self.disk_limit_bytes, self.inode_limit = disk_limit_bytes, inode_limit
+        self._storage: dict[str, tuple[str | None, int]] = {}  # container id -> (upper layer, init pid)
         self._subnet_lock = threading.Lock()
         self._storage_driver: str | None = None
 
     def info(self) -> ProviderInfo:
         return ProviderInfo(name=self.name, runtime=self.runtime or "runc", disk_cap_enforced=self.caps_disk,
                             disk_limit_bytes=self.disk_limit_bytes, max_hosts=8, local=self._local,
-                            target_driver=TARGET_DRIVER)
+                            target_driver=TARGET_DRIVER, inode_limit=0 if self.caps_disk else self.inode_limit)
 
     @property
     def _local(self) -> bool:
@@ -201,9 +207,11 @@ class DockerProvider:
 
     def create(self, spec: SandboxSpec) -> DockerSandbox:
         ensure_host_firewall(str(self.pool))
+        security = self._security_opts()
+        image_sizes = {}
         for h in spec.hosts:
             try:
-                self.client.api.inspect_image(h.image)
+                image_sizes[h.image] = self.client.api.inspect_image(h.image).get("Size") or 0
             except docker.errors.ImageNotFound:
                 raise ImageMissing(h.image) from None
         if self.client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={spec.session}"}):
@@ -212,7 +220,8 @@ class DockerProvider:
         try:
             network = self._create_network(spec, labels)
             with ThreadPoolExecutor(max_workers=len(spec.hosts)) as pool:
-                list(pool.map(lambda h: self._create_host(spec, h, labels, network), spec.hosts))
+                list(pool.map(lambda h: self._create_host(spec, h, labels, network, image_sizes[h.image], security),
+                              spec.hosts))
         except BaseException as e:
             _remove_session(self.client, spec.session)  # no half-built sandboxes
             if isinstance(e, docker.errors.APIError):
@@ -253,14 +262,32 @@ class DockerProvider:
         # CLI, a validate run) would otherwise all race for the same subnet and retry in step.
         return secrets.choice(free[:256])
 
-    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str) -> None:
+    def _security_opts(self) -> list[str]:
+        """no-new-privileges; on btrfs also the seccomp profile that refuses nested subvolumes,
+        which would escape the disk cap (infra.seccomp)."""
+        if not (self.caps_disk and self._storage_driver == "btrfs"):
+            return ["no-new-privileges:true"]
+        profile = seccomp.sandbox_profile()
+        if profile is None:
+            raise InfraError(
+                f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
+                "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
+                "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
+        return ["no-new-privileges:true", f"seccomp={profile}"]
+
+    def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int,
+                     security: list[str]) -> None:
         api = self.client.api
+        # The engine's cap counts what the container references: the image's files and their
+        # metadata (~7% more on btrfs) plus what the sandbox writes. On this machine the
+        # subvolume's exclusive bytes are capped exactly, below (_cap_exclusive).
+        quota = {"size": str(self.disk_limit_bytes + image_size * 9 // 8 + (16 << 20))} if self.caps_disk else None
         host_config = api.create_host_config(
-            cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=["no-new-privileges:true"],
+            cap_drop=["ALL"], cap_add=CAP_ALLOW, security_opt=security,
             pids_limit=host.pids, mem_limit=host.memory_bytes, memswap_limit=host.memory_bytes,
             nano_cpus=int(host.cpus * 1e9), init=True, network_mode=network,
             tmpfs={p: f"size={size},mode=755" for p, size in host.tmpfs.items()},
-            storage_opt={"size": str(self.disk_limit_bytes)} if self.caps_disk else None,
+            storage_opt=quota,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
         c = api.create_container(
@@ -269,7 +296,26 @@ class DockerProvider:
             networking_config={network: EndpointConfig(api.api_version, aliases=[host.name])},
             environment={"OPSLAB_HOST": host.name},
         )
+        if self.caps_disk and self._storage_driver == "btrfs" and self._local:
+            self._cap_exclusive(c["Id"])
         api.start(c["Id"])
+
+    def _cap_exclusive(self, container_id: str) -> None:
+        """Cap what only this container holds (its btrfs subvolume's exclusive bytes: exactly
+        what the host loses, whatever it deletes of its image) at the disk limit."""
+        root = Path(self.client.info()["DockerRootDir"])
+        try:
+            mount_id = (root / "image/btrfs/layerdb/mounts" / container_id / "mount-id").read_text().strip()
+        except OSError:
+            return  # the engine's storage is not readable from here: its own cap alone
+        try:
+            out = subprocess.run(["btrfs", "qgroup", "limit", "-e", str(self.disk_limit_bytes),
+                                  str(root / "btrfs/subvolumes" / mount_id)], capture_output=True, text=True)
+        except FileNotFoundError:
+            raise InfraError("capping a sandbox's disk on btrfs needs the btrfs command: "
+                             "`sudo apt-get install btrfs-progs` (`make docker` installs it)") from None
+        if out.returncode != 0:
+            raise InfraError(f"cannot cap the sandbox's disk: btrfs qgroup limit: {out.stderr.strip()}")
 
     # -- lookup and clean-up ----------------------------------------------------------------
 
@@ -317,13 +363,47 @@ class DockerProvider:
         return removed
 
 
-    def disk_usage(self, session: str | None = None) -> dict[str, int]:
-        used: dict[str, int] = {}
+    def disk_usage(self, session: str | None = None) -> dict[str, DiskUsage]:
+        """On this machine with overlay2: allocated blocks and entries of each container's upper
+        layer plus files deleted but held open by its processes (infra.providers.docker_disk);
+        elsewhere the engine's SizeRw (file sizes written)."""
         label = f"{LABEL_SESSION}={session}" if session else LABEL_SESSION
-        for c in self.client.api.containers(all=True, size=True, filters={"label": label}):
-            s = c["Labels"][LABEL_SESSION]
-            used[s] = max(used.get(s, 0), c.get("SizeRw") or 0)
+        used: dict[str, DiskUsage] = {}
+        rows = self.client.api.containers(all=True, filters={"label": label})
+        if session is None:  # forget containers that are gone
+            live = {c["Id"] for c in rows}
+            self._storage = {i: v for i, v in self._storage.items() if i in live}
+        unread = []
+        spaces = None
+        for c in rows:
+            upper, pid = self._storage_of(c["Id"])
+            if upper is None:
+                unread.append(c["Id"])
+                continue
+            blocks, inodes = docker_disk.upper_usage(Path(upper), self.inode_limit)
+            held = 0
+            if pid and c["State"] == "running":
+                spaces = spaces if spaces is not None else docker_disk.pid_namespaces()
+                held = docker_disk.held_deleted(spaces.get(docker_disk.namespace_of(pid) or "", []), pid)
+            _keep_largest(used, c["Labels"][LABEL_SESSION], DiskUsage(blocks + held, inodes, held))
+        if unread:
+            for c in self.client.api.containers(all=True, size=True, filters={"label": label}):
+                if c["Id"] in unread:
+                    _keep_largest(used, c["Labels"][LABEL_SESSION], DiskUsage(c.get("SizeRw") or 0))
         return used
+
+    def _storage_of(self, container_id: str) -> tuple[str | None, int]:
+        """(upper layer readable here, init pid) of a container, looked up once."""
+        if container_id not in self._storage:
+            try:
+                c = self.client.api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                return None, 0
+            graph = c.get("GraphDriver") or {}
+            upper = (graph.get("Data") or {}).get("UpperDir")
+            ok = self._local and graph.get("Name") == "overlay2" and upper and os.access(upper, os.R_OK | os.X_OK)
+            self._storage[container_id] = (upper if ok else None, (c.get("State") or {}).get("Pid") or 0)
+        return self._storage[container_id]
 
     # -- images -----------------------------------------------------------------------------
 
@@ -337,6 +417,11 @@ class DockerProvider:
         from infra import images
 
         return images.build_image(self.client, tag, progress, force, folder=folder)
+
+
+def _keep_largest(used: dict[str, DiskUsage], session: str, usage: DiskUsage) -> None:
+    if session not in used or usage.bytes > used[session].bytes:
+        used[session] = DiskUsage(usage.bytes, max(usage.inodes, used.get(session, usage).inodes), usage.held_deleted)
 
 
 def _recent(created: str, now: float, grace: int) -> bool:

@@ -9,11 +9,8 @@ Tool boxes for the grader's own tools are throwaway containers of the project's 
 
 from __future__ import annotations
 
-import filecmp
 import functools
-import os
 import secrets
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ import docker.errors
 
 from infra.archive import COPY_LIMIT, extract_archive, snapshot_archive
 from infra.providers.base import SandboxSpec
+from infra.providers.docker_layers import BtrfsLayers, OverlayLayers, local_layers
 
 TOOLBOX_TTL = 600  # the reaper removes a tool box that a killed grading run left behind
 
@@ -56,64 +54,20 @@ class DockerHostTarget:
         return (rc if rc is not None else -1), out or b"", err or b""
 
     def is_changed(self, path: str, fresh: bool = True) -> bool:
-        """On the engine's own machine with overlay2 this looks in the container's upper layer,
-        where a file appears when it is written, deleted (a whiteout) or re-permissioned, and
-        a file equal to the image's (mode, owner, bytes) is not a change (microseconds).
-        Otherwise it asks the engine's diff API (a few hundred ms): fetched again after a
-        command ran when `fresh`, else whatever was fetched last."""
-        upper = self._upper
-        if upper is None:
-            return path in self._diff(fresh)
-        node = upper
-        rel = Path(path).relative_to("/")
-        for part in rel.parts:
-            node = node / part
-            if node.is_symlink():
-                return True  # the candidate swapped a folder for a link: changed, and never followed
-            if not os.path.lexists(node):
-                return False
-        return not self._same_as_image(node, rel)
-
-    def _same_as_image(self, node: Path, rel: Path) -> bool:
-        """A file copied up but equal to the image's (touched, or put back byte for byte,
-        with its mode and owner) is not a change; anything else in the upper layer is."""
-        st = node.lstat()
-        if not stat.S_ISREG(st.st_mode):
-            return False
-        for lower in self._lowers:
-            if any((lower / Path(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts))):
-                return False  # a link in the image where the upper layer has a folder: changed
-            orig = lower / rel
-            if os.path.lexists(orig):
-                o = orig.lstat()
-                return (stat.S_ISREG(o.st_mode) and (o.st_mode, o.st_uid, o.st_gid, o.st_size)
-                        == (st.st_mode, st.st_uid, st.st_gid, st.st_size) and filecmp.cmp(orig, node, shallow=False))
-        return False
+        """On the engine's own machine (overlay2 or btrfs) this reads the container's storage
+        (infra.providers.docker_layers: microseconds, exact, a file put back byte for byte is
+        not a change). Otherwise it asks the engine's diff API (a few hundred ms): fetched
+        again after a command ran when `fresh`, else whatever was fetched last."""
+        layers = self._layers
+        return path in self._diff(fresh) if layers is None else layers.is_changed(path)
 
     @functools.cached_property
-    def _graph(self) -> dict:
-        return _client().api.inspect_container(self.container).get("GraphDriver") or {}
-
-    @functools.cached_property
-    def _lowers(self) -> list[Path]:
-        return [Path(p) for p in ((self._graph.get("Data") or {}).get("LowerDir") or "").split(":") if p]
-
-    @functools.cached_property
-    def _upper(self) -> Path | None:
-        upper = (self._graph.get("Data") or {}).get("UpperDir")
-        if self._graph.get("Name") == "overlay2" and upper and os.path.isdir(upper):
-            return Path(upper)
-        return None
+    def _layers(self) -> OverlayLayers | BtrfsLayers | None:
+        return local_layers(_client(), _client().api.inspect_container(self.container))
 
     def changed_paths(self) -> list[str]:
-        upper = self._upper
-        if upper is None:
-            return sorted(self._diff(fresh=True))
-        found = []
-        for root, dirs, files in os.walk(upper):  # symlinks are listed, never followed
-            base = "/" + os.path.relpath(root, upper).removeprefix(".").lstrip("/")
-            found += [os.path.join(base, name) for name in dirs + files]
-        return sorted(found)
+        layers = self._layers
+        return sorted(self._diff(fresh=True)) if layers is None else layers.changed_paths()
 
     def _diff(self, fresh: bool) -> set[str]:
         """The engine's diff: fetched once, then again only if `fresh` and a command ran since."""

@@ -22,6 +22,10 @@ from opslab.cli.app import err, fail, handle_errors, lab, main, table
 def lab_start(lab_id: str, ttl: int | None) -> None:
     """Start a lab in a fresh sandbox and print its session id."""
     lb = engine.find_lab(lab_id)
+    warning = engine.disk_cap_warning()
+    if warning:
+        err(warning)
+        engine.ensure_disk_watchdog()
     t0 = time.monotonic()
     sandbox = engine.start_lab(lb, ttl=ttl, progress=lambda m: err(f"… {m}"))
     err(f"ready in {time.monotonic() - t0:.1f}s — `opslab shell {sandbox.session}` to get a shell, "

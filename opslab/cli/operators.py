@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,12 +76,21 @@ def sandbox_reap(engine_only: bool) -> None:
     """Remove expired and orphaned sandboxes, and any that filled its disk (sandboxes the web
     platform's database still needs for a final grade stay)."""
     swept = engine.sweep(keep=frozenset() if engine_only else _platform_keeps())
-    limit = engine.provider().info().disk_limit_bytes
     for s in swept.removed:
         err(f"removed {s} (expired or orphaned)")
-    for s, used in swept.over_disk.items():
-        err(f"removed {s} (wrote {used >> 20} MiB, over the disk limit of {limit >> 20} MiB)")
+    for s, reason in swept.over_disk.items():
+        err(f"removed {s} (filled its disk: {reason})")
     err(f"{len(swept.removed) + len(swept.over_disk)} sandboxes removed")
+
+
+@sandbox.command("watch")
+@click.option("--until-idle", type=float, help="Exit after this many seconds with no sandbox (default: run until stopped).")
+@handle_errors
+def sandbox_watch(until_idle: float | None) -> None:
+    """Run the disk watchdog: end any sandbox over its disk limits, every second (only where the
+    engine cannot cap disks; `lab start` and `platform` start it themselves)."""
+
+    engine.watch_disks(threading.Event(), idle_exit=until_idle, log=err)
 
 
 @main.command()
@@ -95,7 +105,14 @@ def platform(host: str, port: int, workers: int, graders: int) -> None:
     """Run everything: Redis, migrations, web server, Celery workers and beat (Ctrl-C stops)."""
     from webapp.launcher import run_platform
 
+
     engine.provider()  # an unknown OPSLAB_PROVIDER or an unreachable engine: say so before starting
+    warning = engine.disk_cap_warning()
+    if warning:
+        err(warning)
+        # the watchdog runs beside the platform's processes and stops with them
+        threading.Thread(target=engine.watch_disks, args=(threading.Event(),), kwargs={"log": err},
+                         name="disk-watchdog", daemon=True).start()
     sys.exit(run_platform(host, port, workers, graders))
 
 

@@ -228,7 +228,7 @@ def test_changed_paths_agree_with_the_engines_diff(greeting_lab_dir, started):
     sb.exec("box", ["sh", "-c", "echo x > /usr/bin/tac; rm /usr/bin/yes; chmod 700 /usr/bin/head; "
                     "mv /usr/lib/os-release /usr/lib/os-release.old; ln -s /etc /usr/lib/os-release"])
     backend = DockerHostTarget(sb.container_name("box"))
-    assert backend._upper is not None  # this engine runs overlay2 on this machine: the fast path
+    assert backend._layers is not None  # the engine runs on this machine (overlay2 or btrfs): the fast path
     diff = backend._diff(fresh=True)
     for path in ("/usr/bin/tac", "/usr/bin/yes", "/usr/bin/head", "/usr/lib/os-release", "/usr/bin/cat",
                  "/usr/bin/dash", "/etc/hostname", "/srv/greeting.txt", "/nope/nothing"):

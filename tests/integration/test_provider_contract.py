@@ -129,7 +129,7 @@ def test_a_shell_command_names_the_host(prov, made):
 def test_disk_usage_counts_what_a_sandbox_wrote(prov, made):
     sb = create(prov, made, hosts=("a",))
     assert sb.exec("a", ["sh", "-c", "head -c 3000000 /dev/urandom > /root/blob"]).exit_code == 0
-    assert prov.disk_usage(sb.session)[sb.session] >= 3_000_000
+    assert prov.disk_usage(sb.session)[sb.session].bytes >= 3_000_000
 
 
 def test_a_missing_image_leaves_nothing_behind(prov):

@@ -11,6 +11,9 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 fi
 root=$(mktemp -d /var/tmp/opslab-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
+# The tar's "." becomes the image's /: mktemp's 0700 would lock every user but root out of it
+# (overlay2 ignores that entry; btrfs applies it)
+chmod 0755 "$root"
 echo "debootstrap bookworm (minbase) from $mirror"
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" \
   | grep --line-buffered -E '^I: (Retrieving|Validating|Extracting|Installing|Configuring|Base system)' \

@@ -1,0 +1,64 @@
+"""The seccomp profile of sandboxes on a btrfs engine: Docker's default, minus btrfs subvolumes.
+
+btrfs caps a container's disk with a quota on its subvolume, but any root user may make a
+nested subvolume (BTRFS_IOC_SUBVOL_CREATE, an ioctl that needs no capability) whose writes
+that quota does not count. So sandboxes run under the engine's own default profile, shipped
+in Debian's golang-github-docker-docker-dev for the same docker.io version and put in place by
+infra/setup/ensure-docker.sh, with `ioctl` allowed for every request but btrfs's volume ioctls
+(_IOW(0x94, 1..24, struct btrfs_ioctl_vol_args): create, snapshot, resize, device add, ...).
+
+seccomp compares all 64 bits of the request while the kernel reads the low 32, so the allowed
+requests are spelled out as aligned blocks whose upper half must be zero (or all ones: a
+negative int sign-extended by the caller), never as "anything but", which high bits would get past.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+from pathlib import Path
+
+DEFAULT_PROFILE = Path(os.environ.get("OPSLAB_SECCOMP_DEFAULT", "/usr/local/share/opslab/docker-seccomp-default.json"))
+BTRFS_VOL_IOCTLS = (0x50009401, 0x50009418)  # _IOW(0x94, nr, 4096-byte args) for nr 1..24
+LOW32 = 0xFFFFFFFF
+
+
+def _blocks(start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end] as aligned power-of-two blocks: (first value, size)."""
+    out = []
+    while start <= end:
+        size = start & -start if start else 1 << 32
+        while size > end - start + 1:
+            size >>= 1
+        out.append((start, size))
+        start += size
+    return out
+
+
+def _ioctl_rules() -> list[dict]:
+    lo, hi = BTRFS_VOL_IOCTLS
+    allowed = _blocks(0, lo - 1) + _blocks(hi + 1, LOW32)
+    rules = [{"value": start, "mask": (~(size - 1)) & 0xFFFFFFFFFFFFFFFF} for start, size in allowed]
+    rules.append({"value": 0xFFFFFFFF80000000, "mask": 0xFFFFFFFF80000000})  # sign-extended, > 0x7fffffff
+    return [{"names": ["ioctl"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 1, "value": r["mask"], "valueTwo": r["value"], "op": "SCMP_CMP_MASKED_EQ"}],
+             "comment": "ioctl, but not btrfs volume ioctls (opslab: nested subvolumes escape the disk cap)",
+             "includes": {}, "excludes": {}} for r in rules]
+
+
+@functools.cache
+def sandbox_profile() -> str | None:
+    """The profile as the JSON the Engine API takes (`seccomp=<json>`), or None when the
+    engine's default profile is not installed here (infra/setup/ensure-docker.sh installs it)."""
+    try:
+        profile = json.loads(DEFAULT_PROFILE.read_text())
+    except (OSError, ValueError):
+        return None
+    profile = copy.deepcopy(profile)
+    for rule in profile["syscalls"]:
+        if "ioctl" in rule["names"] and not rule.get("args"):
+            rule["names"] = [n for n in rule["names"] if n != "ioctl"]
+    profile["syscalls"] += _ioctl_rules()
+    return json.dumps(profile, separators=(",", ":"))
