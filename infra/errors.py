@@ -36,3 +36,12 @@ class CommandFailed(InfraError):
         self.action, self.host, self.exit_code, self.output = action, host, exit_code, output
         tail = "\n".join(output.rstrip().splitlines()[-15:])
         super().__init__(f"{action} failed on host {host!r} (exit {exit_code}):\n{tail}")
+
+
+class SandboxDown(InfraError):
+    """A host of a sandbox is gone or not running, as the engine says (`down`: host -> what)."""
+
+    def __init__(self, session: str, down: dict[str, str]):
+        self.session, self.down = session, down
+        what = ", ".join(f"{h} ({why})" for h, why in down.items())
+        super().__init__(f"sandbox {session} is broken: host {what} is not running")

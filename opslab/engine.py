@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalogue import find_lab, find_lab_cached, lab_ids, labs_root
@@ -32,7 +32,7 @@ from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
 from grader.selftest import Step, Validation, validate
-from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
+from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxDown, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit, watch
@@ -238,8 +238,13 @@ def _load_pinned(path: Path) -> Lab:
 
 
 def grade_session(session: str, lab: Lab | None = None) -> Report:
-    """Grade a live session's sandbox now with the checks of the version it started on."""
-    sandbox = provider().get(session)
+    """Grade a live session's sandbox now with the checks of the version it started on.
+    SandboxDown when a host is gone or stopped: a half-gone sandbox is an error, never a 0."""
+    prov = provider()
+    down = next((dict(i.down) for i in prov.list(session) if i.session == session), None)
+    if down:
+        raise SandboxDown(session, down)
+    sandbox = prov.get(session)
     return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
 
 
@@ -266,17 +271,47 @@ def shell_command(session: str, host: str | None = None, interactive: bool = Tru
     return sandbox.shell_command(host, interactive=interactive)
 
 
+SANDBOX_OOM = "the sandbox ran out of memory"  # the candidate's doing (like a full disk): not credited
+
+
 @dataclass(frozen=True)
 class Swept:
     removed: list[str]          # expired or orphaned
     over_disk: dict[str, str]   # session -> why it was ended for filling its disk (now or by the watchdog)
+    down: dict[str, str] = field(default_factory=dict)  # session of `alive` -> sentence: a host gone or stopped
 
 
-def sweep(keep: frozenset[str] = frozenset()) -> Swept:
+def sweep(keep: frozenset[str] = frozenset(), alive: frozenset[str] = frozenset()) -> Swept:
     """Remove expired and orphaned sandboxes (except `keep`, still owed a final grade) and
-    end any over its disk limits; also report those the disk watchdog ended since."""
+    end any over its disk limits; also report those the disk watchdog ended since, and which
+    of the sessions that should be `alive` have a host gone or stopped (not those ended for
+    their disk: health is read before the watchdog's reports, which explain a removal)."""
     prov = provider()
-    return Swept(prov.reap(keep=keep), {**_take_watchdog_reports(), **enforce_disk_limit(prov)})
+    removed = prov.reap(keep=keep)
+    down = sandboxes_down(alive, prov) if alive else {}
+    over = {**_take_watchdog_reports(), **enforce_disk_limit(prov)}
+    return Swept(removed, over, {s: why for s, why in down.items() if s not in over})
+
+
+def sandboxes_down(alive: frozenset[str], prov: Provider | None = None) -> dict[str, str]:
+    """{session: a sentence for the candidate} for each session in `alive` whose sandbox the
+    engine no longer has whole: removed, or a host removed, stopped or out of memory."""
+    seen = {i.session: i for i in (prov or provider()).list()}
+    return {s: down_sentence(dict(seen[s].down) if s in seen else {}) for s in alive
+            if s not in seen or seen[s].down}
+
+
+def down_sentence(down: dict[str, str]) -> str:
+    """Why a sandbox stopped working, for the candidate (`down`: host -> what the engine says;
+    empty when the whole sandbox is gone). Starts with SANDBOX_OOM when memory ran out."""
+    if not down:
+        return "your lab's machine was removed unexpectedly; the session had to end"
+    host, why = next(iter(down.items()))
+    if why == "out of memory":
+        return f"{SANDBOX_OOM}: machine {host} used all the memory this lab allows and stopped"
+    said = {"removed": "was removed"}.get(why, f"stopped ({why})")
+    return f"your lab's machine {host} {said} unexpectedly; the session had to end"
+
 
 
 # -- the disk watchdog where the engine cannot cap disks ---------------------------------------
@@ -357,6 +392,8 @@ def describe_failure(exc: BaseException) -> str | None:
         return f"the lab's setup failed on host {exc.host}; the lab authors have to fix it"
     if isinstance(exc, LabChanged):
         return "this lab was updated after your session started; start a new session"
+    if isinstance(exc, SandboxDown):
+        return down_sentence(exc.down)
     if isinstance(exc, SandboxNotFound):
         return "the sandbox is gone; the lab can no longer be checked"
     if isinstance(exc, GradingError):

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from webapp import services, tasks
+from webapp import recovery, services, tasks
 from webapp.auth import user_for_token
 from webapp.catalogue import catalogue
 from webapp.db import db
@@ -61,7 +61,7 @@ def status(ls: LabSession) -> dict:
         last = next((gr for gr in reversed(ls.grades) if gr.done_at and not gr.final), None)
     latest = services.grade_view(last) if last else None
     results = {t["id"]: t for t in ((latest or {}).get("report") or {"tasks": []})["tasks"]}
-    pending = next((gr.id for gr in reversed(ls.grades) if gr.done_at is None), None)
+    pending = next((gr for gr in reversed(ls.grades) if gr.done_at is None), None)
     now = services.utcnow()
     running = ls.state == State.ready  # the clock stops when the session ends
     left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline and running else None
@@ -70,7 +70,9 @@ def status(ls: LabSession) -> dict:
         "id": ls.id, "lab": ls.lab_id, "title": lab.spec.title, "state": ls.state.value,
         "progress": ls.progress, "failure_reason": ls.failure_reason,
         "server_time": now.isoformat(), "deadline": iso(ls.deadline), "seconds_left": left,
-        "hosts": [h.name for h in lab.shell_hosts], "pending_grade": pending,
+        "hosts": [h.name for h in lab.shell_hosts], "pending_grade": pending.id if pending else None,
+        "pending_grade_state": recovery.pending_state(pending) if pending else None,
+        "pending_grade_since": iso(pending.created_at) if pending else None,
         "error": latest["error"] if latest else None,
         "score": sum(t["earned"] for t in results.values()), "max_score": lab.max_score,
         "tasks": [{"id": t.id, "title": t.title, "points": t.points,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from grader.schema import parse_duration
 from grader.skills import SKILLS
+from opslab.engine import SANDBOX_OOM
 from webapp import services
 from webapp.catalogue import catalogue
 from webapp.models import ACTIVE, Assessment, Invite, LabSession, Mode, State, Team, User, aware, utcnow
@@ -138,7 +139,8 @@ class Clock:
 
 
 def platform_failed(ls: LabSession) -> bool:
-    return ls.state == State.failed and not (ls.failure_reason or "").startswith(SANDBOX_FULL)
+    """Failed on the platform's side (credited), not by the candidate (a full disk, memory)."""
+    return ls.state == State.failed and not (ls.failure_reason or "").startswith((SANDBOX_FULL, SANDBOX_OOM))
 
 
 def clock(inv: Invite, sessions: list[LabSession], now: datetime | None = None) -> Clock:

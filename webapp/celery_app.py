@@ -32,6 +32,17 @@ def _warm_grader(**_kwargs) -> None:
     threading.Thread(target=warm, name="warm-grader", daemon=True).start()
 
 
+@worker_ready.connect
+def _recover_lost_work(sender=None, **_kwargs) -> None:
+    """A worker that (re)starts asks for the work of dead workers to be queued again
+    (webapp.tasks.recover): a Check killed with its worker is graded again within seconds
+    of the restart instead of waiting for the broker's visibility timeout."""
+    try:
+        sender.app.send_task("webapp.tasks.recover", queue=SESSIONS_QUEUE, countdown=0.5)
+    except Exception:  # noqa: BLE001 - the sweep does the same every 30 s
+        log.warning("could not ask for lost work to be queued again", exc_info=True)
+
+
 def celery_init_app(app) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):

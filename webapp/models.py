@@ -178,6 +178,10 @@ class Grade(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # set when a worker claims the grading (one worker per grade, even if its task is delivered twice)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the worker grading it ("host:pid") and how many claims it took: a grade whose worker died
+    # is found within seconds and graded again once, then ends with a sentence
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     session: Mapped[LabSession] = relationship(back_populates="grades")
 

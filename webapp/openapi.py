@@ -44,7 +44,12 @@ OPENAPI = {
                 "server_time": {"type": "string", "format": "date-time"},
                 "deadline": {"type": ["string", "null"], "format": "date-time"},
                 "seconds_left": {"type": ["integer", "null"]}, "hosts": {"type": "array", "items": {"type": "string"}},
-                "pending_grade": {"type": ["integer", "null"]}, "score": {"type": "integer"},
+                "pending_grade": {"type": ["integer", "null"]},
+                "pending_grade_state": {"type": ["string", "null"], "enum": ["queued", "grading", "interrupted", None],
+                                        "description": "interrupted: its worker died; it is graded again within "
+                                                       "seconds, or ends with a sentence in `error`"},
+                "pending_grade_since": {"type": ["string", "null"], "format": "date-time"},
+                "score": {"type": "integer"},
                 "max_score": {"type": "integer"}, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
                 "error": {"type": ["string", "null"], "description": "the latest grade's one sentence when it failed"},
                 "ended": {"type": ["string", "null"], "enum": ["time-up", "stopped", "failed", None]},

@@ -8,16 +8,16 @@ before the side effect it triggers (creating or destroying a sandbox, grading).
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, select, text, update
 
 from opslab import engine
-from opslab.engine import Lab, LabError, LabNotFound
+from opslab.engine import Lab, LabError, LabNotFound, SandboxDown, SandboxNotFound
+from webapp import recovery
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
+from webapp.recovery import LOST_CHECK_AFTER, worker_id  # noqa: F401 - the names the platform knows them by
 
 log = logging.getLogger(__name__)
 START_LOCK = 0x6F70736C  # "opsl": PostgreSQL advisory lock key taken by every start
@@ -104,25 +104,9 @@ def _readable(exc: BaseException) -> str | None:
     return str(exc) if isinstance(exc, SessionError) else engine.describe_failure(exc)
 
 
-def worker_id() -> str:
-    """This process, as a claim names it: "host:pid"."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _claim_alive(claimed_by: str | None, claimed_at: datetime | None) -> bool:
-    """Is the worker that claimed a start still at it? On this machine: its process is alive.
-    Elsewhere (another host's worker): until STALE_CLAIM has passed."""
-    if not claimed_by or not claimed_at:
-        return False
-    host, _, pid = claimed_by.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-    return aware(claimed_at) > utcnow() - STALE_CLAIM
+    """Is the worker that claimed a start still at it (webapp.recovery.claim_alive)?"""
+    return bool(claimed_by) and recovery.claim_alive(claimed_by, claimed_at, STALE_CLAIM)
 
 
 def _claim_start(s, ls: LabSession) -> bool:
@@ -226,42 +210,37 @@ def request_grade(s, ls: LabSession, final: bool = False) -> Grade:
     return g
 
 
-LOST_CHECK_AFTER = timedelta(minutes=10)  # far past any lab's check budget
-
-
 class GradeInFlight(Exception):
     """A Check is still grading this sandbox; the final grade waits for it (tasks retry)."""
 
 
-def _lost(g: Grade, now: datetime) -> bool:
-    """Not done, and neither claimed nor finished by a worker within LOST_CHECK_AFTER."""
-    since = aware(g.started_at or g.created_at)
-    return g.done_at is None and since < now - LOST_CHECK_AFTER
-
-
 def fail_lost_checks(s, grades=None) -> list[int]:
-    """A Check whose task vanished (a worker lost for good, a queue nobody reads) would stay
-    "running" and refuse every later Check; past LOST_CHECK_AFTER it ends with an error."""
+    """A Check whose worker died, or whose task vanished (a queue nobody reads), would stay
+    "running" and refuse every later Check: it ends with a sentence (webapp.recovery.lost)."""
     if grades is None:
         grades = s.scalars(select(Grade).where(Grade.done_at.is_(None), Grade.final.is_(False))).all()
     now = utcnow()
-    lost = [g for g in grades if not g.final and _lost(g, now)]
+    lost = [g for g in grades if not g.final and recovery.lost(g, now)]
     for g in lost:
-        g.error, g.done_at = "this check was lost on the way; press Check again", now
+        g.error, g.done_at = recovery.INTERRUPTED if g.started_at else recovery.LOST, now
     if lost:
         s.commit()
     return [g.id for g in lost]
 
 
 def _claim(s, g: Grade) -> bool:
-    """Take the grading for this worker: one UPDATE, so two deliveries of the same task (or
-    two finish tasks) never grade the same sandbox at once. A claim older than
-    LOST_CHECK_AFTER is taken over: its worker is gone."""
-    now = utcnow()
-    claimed = s.execute(update(Grade).where(
-        Grade.id == g.id, Grade.done_at.is_(None),
-        or_(Grade.started_at.is_(None), Grade.started_at < now - LOST_CHECK_AFTER)).values(started_at=now)
-        .execution_options(synchronize_session=False))  # the database decides, then `g` is re-read
+    """Take the grading for this worker ("host:pid"): one UPDATE on the claim count, so two
+    deliveries of the same task (or two finish tasks) never grade the same sandbox at once.
+    A claim whose worker died is taken over, once (webapp.recovery); then the grade ends
+    with a sentence rather than kill workers in a loop."""
+    if g.started_at is not None and not recovery.worker_gone(g):
+        return False  # a live worker is grading it
+    if g.started_at is not None and g.attempts >= recovery.MAX_GRADE_ATTEMPTS:
+        fail_grade(s, g, recovery.FINAL_INTERRUPTED if g.final else recovery.INTERRUPTED)
+        return False
+    claimed = s.execute(update(Grade).where(Grade.id == g.id, Grade.done_at.is_(None), Grade.attempts == g.attempts)
+                        .values(started_at=utcnow(), claimed_by=worker_id(), attempts=g.attempts + 1)
+                        .execution_options(synchronize_session=False))  # the database decides, then `g` is re-read
     s.commit()
     s.refresh(g)
     return claimed.rowcount == 1
@@ -274,6 +253,7 @@ def grade(s, grade_id: int) -> None:
     if g is None or g.done_at is not None or not _claim(s, g):
         return
     ls = g.session
+    broken = None
     try:
         lab = engine.lab_for_session(ls.lab_id, ls.lab_version, ls.id)
         g.report = engine.grade_session(ls.id, lab).to_dict()
@@ -282,8 +262,12 @@ def grade(s, grade_id: int) -> None:
         if g.error is None:
             log.exception("grading %s (grade %s) failed", ls.id, g.id)
             g.error = "grading failed on the platform's side; press Check again (the error was logged)"
+        elif isinstance(e, (SandboxDown, SandboxNotFound)):
+            broken = engine.down_sentence(getattr(e, "down", {}))  # a half-gone sandbox: an error, never a 0
     g.done_at = utcnow()
     s.commit()
+    if broken and not g.final and recovery.fail_broken_sandboxes(s, {ls.id: broken}):
+        engine.destroy_sandbox(ls.id)  # the session failed: what is left of its sandbox goes
 
 
 def ending(ls: LabSession) -> dict:
@@ -342,8 +326,8 @@ def finish(s, session_id: str) -> None:
     if ls is None:
         return
     if ls.state in (State.submitted, State.expired):
-        now = utcnow()
-        if any(not g.final and g.done_at is None and not _lost(g, now) for g in ls.grades):
+        fail_lost_checks(s, ls.grades)  # a Stop never waits on a Check whose worker died
+        if any(not g.final and g.done_at is None for g in ls.grades):
             raise GradeInFlight(session_id)  # two gradings at once would disturb each other's sandbox
         g = next((g for g in ls.grades if g.final), None) or request_grade(s, ls, final=True)
         if g.started_at is None:  # no candidate process runs during the final grade (not yet claimed)
@@ -410,10 +394,15 @@ def fail_stuck(s, timeout: int) -> list[str]:
 
 
 def sweep_sandboxes(s) -> None:
-    """Reap expired and orphaned sandboxes (keeping those the platform still needs) and fail
-    the sessions whose sandbox filled its disk."""
-    swept = engine.sweep(keep=sandboxes_to_keep(s))
+    """Reap expired and orphaned sandboxes (keeping those the platform still needs), fail the
+    sessions whose sandbox filled its disk, and those whose sandbox broke under them (a host
+    removed or stopped: the engine says so), removing what is left of it."""
+    alive = frozenset(s.scalars(select(LabSession.id).where(LabSession.state == State.ready)))  # read first
+    swept = engine.sweep(keep=sandboxes_to_keep(s), alive=alive)
     fail_sessions(s, swept.over_disk, "the sandbox filled its disk and was stopped")
+    for sid in recovery.fail_broken_sandboxes(s, swept.down):
+        log.warning("session %s failed: %s", sid, swept.down[sid])
+        engine.destroy_sandbox(sid)
 
 
 def fail_sessions(s, session_ids, reason: str) -> None:

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from webapp import assessments, services, webhooks
+from webapp import assessments, recovery, services, webhooks
 from webapp.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -53,20 +53,40 @@ def expire(session_id: str) -> None:
 
 @shared_task(name="webapp.tasks.sweep", acks_late=True)
 def sweep() -> None:
-    """Every 30 s (beat): expiries missed, stuck provisioning, lost checks, orphaned or
-    over-full sandboxes."""
+    """Every 30 s (beat): expiries missed, work whose worker died, stuck provisioning, lost
+    checks, orphaned, over-full or broken sandboxes."""
     with session_scope(current_app) as s:
         for sid in services.due_for_expiry(s):
             expire.delay(sid)
         for sid in services.unfinished(s):
             finish.delay(sid)
-        for sid in services.stalled_starts(s):
-            provision.delay(sid)  # lost on the way or its worker died: the claim decides who starts it
+        _recover(s)
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
-        services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
         assessments.due(s)  # attempts out of time between two labs
         webhooks.enqueue_due(s)
+
+
+@shared_task(name="webapp.tasks.recover", acks_late=True)
+def recover() -> None:
+    """Queue again the work of workers that died (starts, Checks, final grades): sent by every
+    worker as it (re)starts (webapp.celery_app), so a killed worker's Check is graded again
+    about a second after the supervisor restarts it; the sweep does the same every 30 s."""
+    with session_scope(current_app) as s:
+        _recover(s)
+
+
+def _recover(s) -> None:
+    for sid in services.stalled_starts(s):
+        provision.delay(sid)  # lost on the way or its worker died: the claim decides who starts it
+    found = recovery.recover_grades(s)
+    for gid in found.checks:
+        grade.delay(gid)  # the claim decides: a live worker's grade is left alone
+    for sid in dict.fromkeys(found.finishes):
+        finish.delay(sid)
+    if found.checks or found.finishes or found.failed:
+        log.warning("recovered grades: queued again %s, final grades of %s; ended %s",
+                    found.checks, found.finishes, found.failed)
 
 
 # Enqueueing happens after the row is committed, so a worker always finds it. When the queue

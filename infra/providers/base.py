@@ -112,6 +112,9 @@ class SandboxInfo:
     expires: int
     hosts: tuple[str, ...]
     running: bool
+    # hosts that are not running, each with what the engine says of it: "removed" (no
+    # container), "exited 137", "out of memory", "paused", ... (empty while all run)
+    down: tuple[tuple[str, str], ...] = ()
 
 
 class Sandbox(Protocol):

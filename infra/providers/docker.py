@@ -333,13 +333,27 @@ class DockerProvider:
             row = rows.setdefault(lab[LABEL_SESSION], {
                 "lab": lab.get(LABEL_LAB, "?"), "version": lab.get(LABEL_LAB_VERSION, ""),
                 "expires": int(lab.get(LABEL_EXPIRES, "0") or 0), "created": c["Created"],
-                "hosts": tuple(filter(None, lab.get(LABEL_HOSTS, "").split(","))), "seen": [],
-                "running": True})
-            row["seen"].append(lab.get(LABEL_HOST, "?"))
-            row["running"] &= c["State"] == "running"
-        return [SandboxInfo(s, r["lab"], r["version"], r["expires"], r["hosts"] or tuple(sorted(r["seen"])),
-                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
-                for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
+                "hosts": tuple(filter(None, lab.get(LABEL_HOSTS, "").split(","))), "seen": {}})
+            row["seen"][lab.get(LABEL_HOST, "?")] = c
+        infos = []
+        for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"]):
+            hosts = r["hosts"] or tuple(sorted(r["seen"]))
+            down = tuple((h, self._why_down(r["seen"].get(h))) for h in hosts
+                         if h not in r["seen"] or r["seen"][h]["State"] != "running")
+            infos.append(SandboxInfo(s, r["lab"], r["version"], r["expires"], hosts, not down, down))
+        return infos
+
+    def _why_down(self, container: dict | None) -> str:
+        """What the engine says of a host that is not running, in a few words."""
+        if container is None:
+            return "removed"
+        if container["State"] not in ("exited", "dead"):
+            return container["State"]  # created, paused, restarting, removing
+        try:
+            state = self.client.api.inspect_container(container["Id"])["State"]
+        except docker.errors.NotFound:
+            return "removed"
+        return "out of memory" if state.get("OOMKilled") else f"exited {state.get('ExitCode', '?')}"
 
     def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
         """Remove sandboxes past their expiry and networks left without containers.
