@@ -67,12 +67,12 @@ class Launched:
 
 
 @contextmanager
-def launched(tmp_path, provider):
+def launched(tmp_path, provider, labs: Path = FIXTURE_LABS):
     if not os.path.exists("/usr/bin/redis-server"):
         pytest.fail("make test needs redis-server (infra/setup/ensure-web-deps.sh installs it)")
     port, rport = free_port(), free_port()
     var = tmp_path / "var"
-    env = {**os.environ, "OPSLAB_VAR": str(var), "OPSLAB_LABS": str(FIXTURE_LABS), "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "OPSLAB_VAR": str(var), "OPSLAB_LABS": str(labs), "PYTHONPATH": str(ROOT),
            "OPSLAB_REDIS_URL": f"redis://127.0.0.1:{rport}/0", "OPSLAB_SECRET_KEY": "test-secret",
            "OPSLAB_ADMIN_EMAIL": ADMIN[0], "OPSLAB_ADMIN_PASSWORD": ADMIN[1]}
     env.pop("OPSLAB_DATABASE_URL", None)
