@@ -35,8 +35,8 @@ def test_takes_its_time(host):
 
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory) -> Path:
-    """greeting-file with a slow Check (time to kill its worker mid-grade), and greeting-pair:
-    the same lab on two hosts, box and db."""
+    """greeting-file with a slow Check (time to kill its worker mid-grade); greeting-pair: the
+    same lab on two hosts, box and db; greeting-slow-start: a setup that takes 4 s."""
     root = tmp_path_factory.mktemp("labs")
     shutil.copytree(FIXTURE_LABS / "greeting-file", root / "greeting-file")
     (root / "greeting-file" / "checks" / "test_slow.py").write_text(SLOW_CHECK)
@@ -46,6 +46,11 @@ def labs(tmp_path_factory) -> Path:
     host = "    - name: box\n      image: opslab/base\n      resources: {cpus: 0.5, memory: 64m, pids: 64}\n"
     assert host in spec
     (pair / "lab.yaml").write_text(spec.replace(host, host + host.replace("box", "db")))
+    slow = root / "greeting-slow-start"
+    shutil.copytree(FIXTURE_LABS / "greeting-file", slow)
+    (slow / "lab.yaml").write_text((slow / "lab.yaml").read_text().replace("id: greeting-file",
+                                                                           "id: greeting-slow-start"))
+    (slow / "setup.sh").write_text((slow / "setup.sh").read_text() + "sleep 4\n")
     return root
 
 
@@ -165,3 +170,30 @@ def test_a_host_removed_or_killed_under_a_session_fails_it_with_a_sentence(platf
         assert g["report"] is None and "stopped (exited 137) unexpectedly" in g["error"], g
     st = wait_state(s, p, sid, {"failed"}, timeout=45 if r.status_code == 202 else 5)
     assert "stopped (exited 137) unexpectedly" in st["failure_reason"], st
+
+
+def test_a_start_killed_with_its_worker_is_started_again_within_seconds(platform):
+    p = platform
+    s, csrf = login(p, ADMIN)
+    sid = s.post(p.url + "/api/v1/sessions", json={"lab": "greeting-slow-start"},
+                 headers={"X-CSRFToken": csrf}).json()["id"]
+    end = time.monotonic() + 60
+    while True:  # the worker is running setup.sh: kill it there
+        with sqlite3.connect(p.var / "opslab.db") as db:
+            state, progress, by = db.execute("SELECT state, progress, claimed_by FROM lab_sessions WHERE id = ?",
+                                             (sid,)).fetchone()
+        if state == "provisioning" and progress == "running setup":
+            break
+        assert state in ("requested", "provisioning") and time.monotonic() < end, (state, progress)
+        time.sleep(0.05)
+    assert int(by.rpartition(":")[2]) == p.children()["worker"]
+    os.kill(p.children()["worker"], signal.SIGKILL)
+    t0 = time.monotonic()
+    st = wait_state(s, p, sid, {"ready", "failed"}, timeout=60)
+    print(f"\nstart whose worker was killed during setup: ready {time.monotonic() - t0:.1f} s after the kill")
+    assert st["state"] == "ready", st
+    client = docker.from_env()
+    running = client.containers.list(filters={"label": f"opslab.session={sid}"})
+    assert len(running) == 1 and running[0].status == "running"  # one sandbox, built again from scratch
+    s.post(f"{p.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
+    wait_state(s, p, sid, {"destroyed"}, timeout=90)
