@@ -82,3 +82,64 @@ def test_login_throttling_counts_on_postgresql(postgres_url, tmp_path):
         assert 14 * 60 < login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) <= 15 * 60
         login_throttle.succeeded(s, "192.0.2.1", "pg@example.org")
         assert login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) == 0
+
+
+def test_caps_and_grade_claims_hold_under_parallel_requests_on_postgresql(postgres_url, tmp_path, monkeypatch):
+    """The caps' count-then-insert takes an advisory lock, and a grade is claimed by one worker
+    only (a compare-and-set on its claim count), with requests truly in parallel."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from tests.conftest import FIXTURE_LABS
+    from webapp import create_app, services
+    from webapp.auth import create_user
+    from webapp.migrate import upgrade
+    from webapp.models import ACTIVE, User
+
+    monkeypatch.setenv("OPSLAB_LABS", str(FIXTURE_LABS))
+    upgrade(postgres_url)
+    app = create_app({"DATABASE_URL": postgres_url, "SECRET_KEY": "t", "RECORDINGS_DIR": str(tmp_path)})
+
+    def parallel(n: int, one) -> list:
+        barrier, out = threading.Barrier(n), []
+
+        def run(i: int) -> None:
+            with session_scope(app) as s:
+                barrier.wait()
+                out.append(one(s, i))
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    def start(config, uid):
+        def one(s, i):
+            try:
+                return services.start_session(s, s.get(User, uid[i] if isinstance(uid, list) else uid),
+                                              "greeting-file", config).id
+            except services.SessionError as e:
+                return e.status
+        return one
+
+    with session_scope(app) as s:
+        busy = create_user(s, "busy-pg@example.org", "password-123", Role.candidate).id
+        crowd = [create_user(s, f"crowd{i}-pg@example.org", "password-123", Role.candidate).id for i in range(12)]
+        taken = s.scalar(select(func.count()).select_from(LabSession).where(LabSession.state.in_(ACTIVE)))
+    made = parallel(6, start({"MAX_SESSIONS_PER_USER": 2, "CAPACITY": 100}, busy))
+    assert len(set(made)) == 1 and all(isinstance(m, str) for m in made)  # one sandbox, resumed five times
+    made = parallel(12, start({"MAX_SESSIONS_PER_USER": 2, "CAPACITY": taken + 1 + 8}, crowd))
+    assert sorted(m for m in made if isinstance(m, int)) == [503] * 4 and len({m for m in made if isinstance(m, str)}) == 8
+
+    with session_scope(app) as s:
+        g = Grade(session_id=made[0] if isinstance(made[0], str) else next(m for m in made if isinstance(m, str)))
+        s.add(g)
+        s.commit()
+        gid = g.id
+    won = parallel(8, lambda s, i: services._claim(s, s.get(Grade, gid)))
+    assert won.count(True) == 1
+    with session_scope(app) as s:
+        assert s.get(Grade, gid).attempts == 1
