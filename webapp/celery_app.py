@@ -57,7 +57,9 @@ def celery_init_app(app) -> Celery:
         task_acks_late=True,               # redelivered after a worker crash: tasks are idempotent
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": 3600},
+        # a Redis that hangs (stopped, or a network that drops packets) must not hang a request:
+        # each command gives up after a few seconds, and the caller says so (webapp.tasks._enqueue)
+        broker_transport_options={"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2},
         broker_connection_retry_on_startup=True,
         task_always_eager=app.config.get("CELERY_ALWAYS_EAGER", False),
         # Gradings run on queues and workers of their own so that a burst of sandbox starts

@@ -180,13 +180,17 @@ def provision(s, session_id: str) -> None:
         s.commit()
 
 
+QUEUE_AWAY = "waiting for the platform's queue, which is not reachable right now; the start carries on when it is back"
+
+
 def stalled_starts(s, unclaimed_after: int = 60) -> list[str]:
-    """Starts to queue again: requested a while ago and never claimed (the task was lost on
-    the way, e.g. Redis was away), or claimed by a worker that has died."""
+    """Starts to queue again: never queued (the queue was away: tasks.enqueue_provision), or
+    requested a while ago and never claimed (the task was lost on the way), or claimed by a
+    worker that has died."""
     cutoff = utcnow() - timedelta(seconds=unclaimed_after)
     rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)))).all()
     return [r.id for r in rows
-            if (r.state == State.requested and aware(r.created_at) < cutoff)
+            if (r.state == State.requested and (aware(r.created_at) < cutoff or r.progress == QUEUE_AWAY))
             or (r.state == State.provisioning and not _claim_alive(r.claimed_by, r.claimed_at))]
 
 

@@ -6,9 +6,11 @@ import logging
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy import update
 
 from webapp import assessments, recovery, services, webhooks
 from webapp.db import session_scope
+from webapp.models import LabSession, State
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,15 @@ def _enqueue(task, *args) -> bool:
 
 
 def enqueue_provision(session_id: str) -> bool:
-    return _enqueue(provision, session_id)
+    """Queue a start; when the queue is away, the row says so and the next sweep after the
+    queue is back queues it again (services.stalled_starts), rather than a minute later."""
+    if _enqueue(provision, session_id):
+        return True
+    with session_scope(current_app) as s:
+        s.execute(update(LabSession).where(LabSession.id == session_id, LabSession.state == State.requested)
+                  .values(progress=services.QUEUE_AWAY).execution_options(synchronize_session=False))
+        s.commit()
+    return False
 
 
 def enqueue_grade(grade_id: int) -> bool:

@@ -197,3 +197,38 @@ def test_a_start_killed_with_its_worker_is_started_again_within_seconds(platform
     assert len(running) == 1 and running[0].status == "running"  # one sandbox, built again from scratch
     s.post(f"{p.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
     wait_state(s, p, sid, {"destroyed"}, timeout=90)
+
+
+def test_a_hung_redis_never_hangs_a_request_nor_leaves_a_ghost(platform):
+    """Redis stopped (SIGSTOP: it neither answers nor refuses, like a network that drops
+    packets): a Check answers 503 with a sentence within seconds instead of hanging, a start
+    is accepted and happens once Redis is back (the sweep queues it again), nothing blocks."""
+    p = platform
+    s, csrf = login(p, ADMIN)
+    sid = start(s, p, csrf, "greeting-file")
+    redis = p.children()["redis"]
+    os.kill(redis, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        r = s.post(f"{p.url}/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf}, timeout=30)
+        took = time.monotonic() - t0
+        assert r.status_code == 503 and "queue is not reachable" in r.json()["error"], r.text
+        later = s.post(p.url + "/api/v1/sessions", json={"lab": "greeting-pair"}, headers={"X-CSRFToken": csrf},
+                       timeout=30)
+        assert later.status_code == 202 and later.json()["state"] == "requested", later.text
+    finally:
+        os.kill(redis, signal.SIGCONT)
+    print(f"\nRedis hung: a Check answered 503 after {took:.1f} s")
+    assert took < 15
+    st = s.get(f"{p.url}/api/v1/sessions/{sid}").json()
+    assert st["pending_grade"] is None and "queue is not reachable" in st["error"]  # no ghost grade
+    gid = s.post(f"{p.url}/api/v1/sessions/{sid}/check", headers={"X-CSRFToken": csrf}).json()["grade_id"]
+    assert wait_grade(s, p, sid, gid, timeout=45)["report"]["score"] == 0  # Redis back: Checks work at once
+    t0 = time.monotonic()
+    st = wait_state(s, p, later.json()["id"], {"ready", "failed"}, timeout=120)
+    print(f"the start accepted while Redis hung: ready {time.monotonic() - t0:.1f} s after Redis came back")
+    assert st["state"] == "ready", st
+    for each in (sid, later.json()["id"]):
+        s.post(f"{p.url}/api/v1/sessions/{each}/stop", headers={"X-CSRFToken": csrf})
+    for each in (sid, later.json()["id"]):
+        wait_state(s, p, each, {"destroyed"}, timeout=90)

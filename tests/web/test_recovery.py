@@ -183,3 +183,13 @@ def test_a_check_on_a_half_gone_sandbox_is_an_error_and_ends_the_session(app, cl
 
 def test_worker_ids_name_this_process():
     assert services.worker_id() == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def test_a_start_the_queue_cannot_take_says_so_and_is_queued_again_at_the_next_sweep(app, client, login):
+    user, csrf = login()
+    r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})  # no Redis
+    assert r.status_code == 202
+    sid = r.json["id"]
+    assert client.get(f"/api/v1/sessions/{sid}").json["progress"] == services.QUEUE_AWAY
+    with session_scope(app) as s:
+        assert services.stalled_starts(s) == [sid]  # not a minute later
