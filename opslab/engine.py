@@ -356,6 +356,15 @@ def watch_disks(stop: threading.Event, idle_exit: float | None = None, log: Prog
         watch(provider(), ended, stop, idle_exit=idle_exit, session=session, log=log)
 
 
+def ended_for_disk(session: str) -> str | None:
+    """Why the disk watchdog ended this session's sandbox, while the sweep has not yet taken
+    its report (a Check that finds the sandbox gone must not call that a platform failure)."""
+    try:
+        return (_var() / "watchdog" / "ended" / session).read_text()
+    except OSError:
+        return None
+
+
 def _take_watchdog_reports() -> dict[str, str]:
     folder = _var() / "watchdog" / "ended"
     reports = {}

@@ -266,6 +266,8 @@ def grade(s, grade_id: int) -> None:
         if g.error is None:
             log.exception("grading %s (grade %s) failed", ls.id, g.id)
             g.error = "grading failed on the platform's side; press Check again (the error was logged)"
+        elif isinstance(e, (SandboxDown, SandboxNotFound)) and engine.ended_for_disk(ls.id):
+            g.error = DISK_FULL  # the sweep fails the session with it
         elif isinstance(e, (SandboxDown, SandboxNotFound)):
             broken = engine.down_sentence(getattr(e, "down", {}))  # a half-gone sandbox: an error, never a 0
     g.done_at = utcnow()
@@ -397,13 +399,16 @@ def fail_stuck(s, timeout: int) -> list[str]:
     return [r.id for r in stuck]
 
 
+DISK_FULL = "the sandbox filled its disk and was stopped"  # starts with assessments.SANDBOX_FULL: not credited
+
+
 def sweep_sandboxes(s) -> None:
     """Reap expired and orphaned sandboxes (keeping those the platform still needs), fail the
     sessions whose sandbox filled its disk, and those whose sandbox broke under them (a host
     removed or stopped: the engine says so), removing what is left of it."""
     alive = frozenset(s.scalars(select(LabSession.id).where(LabSession.state == State.ready)))  # read first
     swept = engine.sweep(keep=sandboxes_to_keep(s), alive=alive)
-    fail_sessions(s, swept.over_disk, "the sandbox filled its disk and was stopped")
+    fail_sessions(s, swept.over_disk, DISK_FULL)
     for sid in recovery.fail_broken_sandboxes(s, swept.down):
         log.warning("session %s failed: %s", sid, swept.down[sid])
         engine.destroy_sandbox(sid)

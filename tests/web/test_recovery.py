@@ -193,3 +193,24 @@ def test_a_start_the_queue_cannot_take_says_so_and_is_queued_again_at_the_next_s
     assert client.get(f"/api/v1/sessions/{sid}").json["progress"] == services.QUEUE_AWAY
     with session_scope(app) as s:
         assert services.stalled_starts(s) == [sid]  # not a minute later
+
+
+def test_a_sandbox_the_disk_watchdog_ended_is_not_called_a_platform_failure(app, login, monkeypatch, tmp_path):
+    from infra.errors import SandboxNotFound
+    from opslab import engine
+
+    def gone(session, lab=None):
+        raise SandboxNotFound(session)
+
+    monkeypatch.setenv("OPSLAB_VAR", str(tmp_path))
+    monkeypatch.setattr(engine, "grade_session", gone)
+    monkeypatch.setattr(engine, "destroy_sandbox", lambda sid: pytest.fail("the sweep removes it"))
+    user, _ = login()
+    sid = add_session(app, user.id)
+    (tmp_path / "watchdog" / "ended").mkdir(parents=True)
+    (tmp_path / "watchdog" / "ended" / sid).write_text("wrote 600 MiB, over the 512 MiB limit")
+    with session_scope(app) as s:
+        s.get(LabSession, sid).lab_version = engine.find_lab_cached("greeting-file").version
+        g = services.request_grade(s, s.get(LabSession, sid))
+        services.grade(s, g.id)
+        assert g.error == services.DISK_FULL and s.get(LabSession, sid).state == State.ready  # the sweep fails it
