@@ -78,6 +78,20 @@ def test_create_get_list_and_destroy(prov, made):
         prov.get(sb.session)
 
 
+def test_a_host_that_stops_is_reported_down(prov, made):
+    """What the platform's health check reads (SandboxInfo.down): a host that stopped, by name."""
+    sb = create(prov, made)
+    try:
+        sb.exec("b", ["kill", "-TERM", "1"])  # its init ends, and the host with it
+    except InfraError:
+        pass  # the exec may go down with the host
+    end = time.monotonic() + 20
+    while (row := next(i for i in prov.list() if i.session == sb.session)).running:
+        assert time.monotonic() < end, "a stopped host is still reported running"
+        time.sleep(0.2)
+    assert [h for h, _ in row.down] == ["b"] and row.down[0][1]
+
+
 def test_exec_runs_as_root_with_env_and_exit_codes(prov, made):
     sb = create(prov, made, hosts=("a",))
     out = sb.exec("a", ["/bin/sh", "-c", 'id -u; echo "$GREETING"; pwd; echo oops >&2; exit 3'],
