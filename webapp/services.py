@@ -356,6 +356,12 @@ def due_for_expiry(s, now: datetime | None = None) -> list[str]:
     return [r.id for r in rows if r.deadline and aware(r.deadline) <= now]
 
 
+def deadlines(s) -> list[tuple[str, datetime]]:
+    """(session, deadline) of every ready session with a clock."""
+    return list(s.execute(select(LabSession.id, LabSession.deadline)
+                          .where(LabSession.state == State.ready, LabSession.deadline.is_not(None))).tuples())
+
+
 def expire(s, session_id: str) -> bool:
     ls = s.get(LabSession, session_id)
     if ls is None or ls.state != State.ready or not ls.deadline or aware(ls.deadline) > utcnow():

@@ -71,11 +71,17 @@ def sweep() -> None:
 
 @shared_task(name="webapp.tasks.recover", acks_late=True)
 def recover() -> None:
-    """Queue again the work of workers that died (starts, Checks, final grades): sent by every
-    worker as it (re)starts (webapp.celery_app), so a killed worker's Check is graded again
-    about a second after the supervisor restarts it; the sweep does the same every 30 s."""
+    """Queue again the work of workers that died (starts, Checks, final grades) and set the
+    expiry timers again: sent by every worker as it (re)starts (webapp.celery_app), so a killed
+    worker's Check is graded again seconds after the supervisor restarts it, and its deadlines
+    are kept to the second; the sweep queues lost work again every 30 s."""
     with session_scope(current_app) as s:
         _recover(s)
+        # a worker killed with expiry timers in hand (Celery holds ETA tasks unacked for the
+        # broker's visibility timeout) would leave deadlines to the sweep, up to 30 s late: set
+        # them again (expire is idempotent, so a timer twice does no harm)
+        for sid, deadline in services.deadlines(s):
+            expire.apply_async((sid,), eta=services.aware(deadline))
 
 
 def _recover(s) -> None:

@@ -1,5 +1,6 @@
-"""Faults under a running platform (issue 18): the grade worker killed mid-Check, a sandbox
-host removed or killed under a ready session. The real launcher (`opslab platform`) on free
+"""Faults under a running platform (issue 18): the grade worker killed mid-Check, the
+sessions worker killed during a start and before a deadline, a sandbox host removed or
+killed under a ready session, Redis hung. The real launcher (`opslab platform`) on free
 loopback ports with a private var/, the real Docker engine, Redis and Celery workers; the
 labs are the fixture lab plus two variants made here (a Check that takes 3 s, two hosts).
 
@@ -13,6 +14,7 @@ import shutil
 import signal
 import sqlite3
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import docker
@@ -21,6 +23,9 @@ import pytest
 from tests.conftest import FIXTURE_LABS
 from tests.integration.test_platform import login, wait_state
 from tests.integration.test_supervision import ADMIN, launched
+from webapp import create_app
+from webapp.db import session_scope
+from webapp.models import LabSession, aware, utcnow
 
 SLOW_CHECK = '''import time
 
@@ -232,3 +237,24 @@ def test_a_hung_redis_never_hangs_a_request_nor_leaves_a_ghost(platform):
         s.post(f"{p.url}/api/v1/sessions/{each}/stop", headers={"X-CSRFToken": csrf})
     for each in (sid, later.json()["id"]):
         wait_state(s, p, each, {"destroyed"}, timeout=90)
+
+
+def test_deadlines_hold_when_the_sessions_worker_dies(platform):
+    """The sessions worker holds the expiry timers (Celery keeps ETA tasks unacked for the
+    broker's visibility timeout): killed, its replacement sets them again, so the time is up
+    within seconds of the deadline, not at the next sweep."""
+    p = platform
+    s, csrf = login(p, ADMIN)
+    sid = start(s, p, csrf, "greeting-file")
+    os.kill(p.children()["worker"], signal.SIGKILL)
+    app = create_app({"DATABASE_URL": f"sqlite:///{p.var / 'opslab.db'}", "SECRET_KEY": "t",
+                      "RECORDINGS_DIR": str(p.var / "recordings")})
+    with session_scope(app) as db:  # the clock runs out 15 s after the kill
+        db.get(LabSession, sid).deadline = deadline = utcnow() + timedelta(seconds=15)
+        db.commit()
+    wait_state(s, p, sid, {"expired", "graded", "destroyed"}, timeout=60)
+    with session_scope(app) as db:
+        late = (aware(db.get(LabSession, sid).ended_at) - deadline).total_seconds()
+    print(f"\nexpiry with the worker killed before the deadline: {late:+.1f} s from the deadline")
+    assert 0 <= late < 5
+    wait_state(s, p, sid, {"destroyed"}, timeout=90)
