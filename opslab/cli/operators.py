@@ -42,7 +42,8 @@ def sandbox() -> None:
 def sandbox_list() -> None:
     """Every sandbox with its lab, hosts and time left."""
     now = time.time()
-    rows = [[i.session, i.lab, ",".join(i.hosts), "running" if i.running else "degraded",
+    rows = [[i.session, i.lab, ",".join(i.hosts), "running" if i.running else
+             "degraded: " + ", ".join(f"{h} {why}" for h, why in i.down),
              f"{int(i.expires - now)}s" if i.expires > now else "expired"] for i in engine.list_sandboxes()]
     click.echo(table(rows, ["SESSION", "LAB", "HOSTS", "STATE", "EXPIRES IN"]) if rows else "no sandboxes")
 
