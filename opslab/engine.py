@@ -39,10 +39,10 @@ from infra.watchdog import enforce_disk_limit, watch
 from opslab.quiesce import quiesce
 
 __all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
-           "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
-           "destroy_sandbox", "disk_cap_warning", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
+           "Report", "SANDBOX_OOM", "Sandbox", "SandboxDown", "SandboxInfo", "SandboxNotFound", "build_images",
+           "catalogue", "describe_failure", "destroy_sandbox", "disk_cap_warning", "down_sentence", "ended_for_disk", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
            "grade_session", "lab_for_session", "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab",
-           "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "start_lab", "sweep",
+           "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "sandboxes_down", "start_lab", "sweep",
            "validate_lab", "warm_up", "watch_disks"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
