@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import box
 from grader.backend import get_host
 from grader.target import load_driver
 from grader.tools import CHECK_TOOLS, CheckTool, check_tool
@@ -260,6 +261,6 @@ def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--opslab-results")
     if path:
         Path(path).write_text(json.dumps({"checks": _results, "collect_errors": _collect_errors,
-                                          "exitstatus": int(exitstatus)}))
+                                          "box_violations": list(box.VIOLATIONS), "exitstatus": int(exitstatus)}))
 
 
