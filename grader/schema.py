@@ -130,6 +130,7 @@ class LabSpec(_Strict):
     difficulty: Literal["beginner", "intermediate", "advanced"]
     duration: str = "30m"
     check_timeout: str = "20s"
+    warm_pool: Annotated[int, Field(ge=0, le=5)] = 0  # sandboxes the platform keeps set up ahead (webapp.pools)
     sandbox: Sandbox
     tasks: Annotated[list[Task], Field(min_length=1)]
 

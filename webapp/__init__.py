@@ -16,6 +16,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(defaults())
     app.config.update(config or {})
+    from webapp.pools import parse_setting
+
+    parse_setting(app.config.get("WARM_POOL"))  # a malformed OPSLAB_WARM_POOL stops the start with its reason
     # The terminal's WebSocket: bounded frames, and pings keep proxies from dropping idle shells.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 64 * 1024, "ping_interval": 25})
     limits.init_app(app)

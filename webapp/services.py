@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, text, update
 
 from opslab import engine
 from opslab.engine import Lab, LabError, LabNotFound
+from webapp import pools
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,11 @@ def _serialize_starts(s, user: User) -> None:
         s.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
+def start_session(s, user: User, lab_id: str, config: dict, invite_id: int | None = None) -> LabSession:
     """Record a requested session after the capacity checks; the caller enqueues provisioning
-    (safe to repeat). Starting a lab the user already has running resumes that session."""
+    (safe to repeat). Starting a lab the user already has running resumes that session. A
+    ready member of the lab's warm pool (webapp.pools) makes it ready at once: the clock
+    starts now, and provisioning has nothing left to do."""
     lab = load_lab(lab_id)
     _serialize_starts(s, user)
     running = s.scalar(select(LabSession).where(LabSession.user_id == user.id, LabSession.lab_id == lab.id,
@@ -88,9 +91,23 @@ def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
     everyone = s.scalar(select(func.count()).select_from(LabSession).where(LabSession.state.in_(ACTIVE)))
     if everyone >= config["CAPACITY"]:
         raise SessionError("all sandboxes are in use right now; please try again in a few minutes", 503)
-    ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
-                    state=State.requested, progress="waiting for a worker", hints_revealed={})
+    member = pools.claim(s, lab)
+    if member is None:
+        ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
+                        state=State.requested, progress="waiting for a worker", hints_revealed={}, invite_id=invite_id)
+        s.add(ls)
+        s.commit()
+        return ls
+    now = utcnow()
+    ls = LabSession(id=member, user_id=user.id, lab_id=lab.id, lab_version=lab.version, state=State.ready,
+                    progress="ready", hints_revealed={}, invite_id=invite_id, ready_at=now,
+                    deadline=now + timedelta(seconds=lab.duration_seconds))
     s.add(ls)
+    if invite_id is not None:  # a timed assessment: the attempt's clock sets the deadline
+        from webapp import assessments
+
+        s.flush()
+        assessments.on_ready(s, ls)
     s.commit()
     return ls
 

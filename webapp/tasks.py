@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from webapp import assessments, services, webhooks
+from webapp import assessments, pools, services, webhooks
 from webapp.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,21 @@ def provision(session_id: str) -> None:
         ls = s.get(services.LabSession, session_id)
         if ls and ls.state == services.State.ready and ls.deadline:
             expire.apply_async((session_id,), eta=services.aware(ls.deadline))
+    if pools.parse_setting(current_app.config.get("WARM_POOL")) != {"*": 0}:
+        refill_pools.delay()  # a Start may have taken a warm member: start its replacement now
+
+
+@shared_task(name="webapp.tasks.refill_pools", acks_late=True)
+def refill_pools() -> None:
+    with session_scope(current_app) as s:
+        for member in pools.refill(s, current_app.config):
+            warm.delay(member)
+
+
+@shared_task(name="webapp.tasks.warm", acks_late=True)
+def warm(member_id: str) -> None:
+    with session_scope(current_app) as s:
+        pools.warm(s, member_id)
 
 
 @shared_task(name="webapp.tasks.grade", acks_late=True)
@@ -65,6 +80,8 @@ def sweep() -> None:
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
+        for member in pools.refill(s, current_app.config):
+            warm.delay(member)
         assessments.due(s)  # attempts out of time between two labs
         webhooks.enqueue_due(s)
 
