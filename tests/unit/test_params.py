@@ -126,3 +126,17 @@ def test_the_readme_page_renders_values_escaped(tmp_path):
     assert "<strong>svc-orders</strong>" in html and "<code>8042</code>" in html
     html = str(readme_html(readme, "v1", (("user", "<script>x</script>"), ("port", 1))))
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_cli_shows_parameters_and_refuses_a_malformed_one(greeting_lab_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from opslab.cli import main
+
+    with_params(greeting_lab_dir, {"word": {"choice": ["hello", "ahoy"]}, "port": {"int": {"min": 8000, "max": 8009}}})
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    out = CliRunner().invoke(main, ["lab", "show", "greeting-file"]).output
+    assert "param word: one of hello, ahoy  (scripts: OPSLAB_PARAM_WORD)" in out
+    assert "param port: a number from 8000 to 8009  (scripts: OPSLAB_PARAM_PORT)" in out
+    result = CliRunner().invoke(main, ["lab", "start", "greeting-file", "--param", "word"])
+    assert result.exit_code == 1 and "error: --param 'word': expected NAME=VALUE" in result.output
