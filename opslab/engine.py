@@ -33,14 +33,14 @@ from grader.report import Report
 from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
-from grader.selftest import Step, Validation, validate
+from grader.selftest import DRAWS, Step, Validation, validate
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit, watch
 from opslab.quiesce import quiesce
 
-__all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
+__all__ = ["DRAWS", "KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ParamError", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
            "destroy_sandbox", "disk_cap_warning", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
            "grade_session", "lab_for_session", "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab",
@@ -391,8 +391,9 @@ def describe_failure(exc: BaseException) -> str | None:
 
 # -- authors and operators ----------------------------------------------------------------------
 
-def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation:
-    """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss."""
+def validate_lab(lab_id: str, progress: Progress = lambda s: None, draws: int = DRAWS) -> Validation:
+    """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss; a lab
+    with parameters on `draws` different draws of them."""
     try:
         lab = find_lab(lab_id)
     except (LabError, LabNotFound) as e:
@@ -409,7 +410,7 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation
                 v.steps.append(Step("image", f"{h.build} builds", False, 0, lab.max_score,
                                     time.monotonic() - t0, str(e)))
                 return v
-    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce)
+    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce, draws=draws)
 
 
 def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,

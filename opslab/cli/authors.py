@@ -67,14 +67,16 @@ def lab_show(lab_id: str) -> None:
 @click.argument("lab_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("-j", "--jobs", default=2, show_default=True, help="Labs validated in parallel.")
+@click.option("--draws", default=engine.DRAWS, show_default=True, type=click.IntRange(1, 20),
+              help="Different parameter draws a lab with params: is proven on.")
 @handle_errors
-def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int) -> None:
+def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int, draws: int) -> None:
     """Prove labs: setup scores 0, solution full marks, every cheat misses (all labs by default)."""
     ids = list(lab_ids) or engine.lab_ids()
     engine.provider()  # an unreachable engine fails once, here, not once per lab
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err), ids))
+        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err, draws=draws), ids))
     elapsed = time.monotonic() - t0
     if as_json:
         click.echo(json.dumps({"ok": all(v.ok for v in results), "seconds": round(elapsed, 2),
