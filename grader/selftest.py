@@ -2,8 +2,9 @@
 
 In a fresh sandbox the checks must score 0 after setup.sh and full marks after
 solution.sh; each cheats/*.sh, in a fresh sandbox of its own, must miss full marks on the
-tasks it targets. A lab with parameters is proven on several draws of them. Sandboxes come from a factory the caller passes in, so the grader never
-imports infra.
+tasks it targets. A lab with parameters is proven on several draws of them, and one draw's
+solution must miss on another's sandbox. Sandboxes come from a factory the caller passes
+in, so the grader never imports infra.
 """
 
 from __future__ import annotations
