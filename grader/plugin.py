@@ -65,6 +65,12 @@ def targets(pytestconfig) -> dict:
 
 
 @pytest.fixture(scope="session")
+def params(targets) -> dict:
+    """{name: value}: this attempt's lab parameters (lab.yaml `params:`), {} for a lab without."""
+    return dict(targets.get("params") or {})
+
+
+@pytest.fixture(scope="session")
 def hosts(targets) -> dict:
     """{host name: testinfra Host}, in lab.yaml order."""
     driver = load_driver(targets)

@@ -405,3 +405,34 @@ def test_a_service_host_gets_no_terminal(app, client, login, tmp_path, monkeypat
     sid = add_session(app, user.id)
     assert client.get(f"/api/v1/sessions/{sid}").json["hosts"] == ["box"]
     assert 'data-hosts="box"' in client.get(f"/sessions/{sid}").get_data(as_text=True)  # one terminal tab
+
+
+def test_session_page_shows_the_sessions_own_parameters(app, client, login, tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+
+    from grader.params import draw
+    from opslab import engine
+    from tests.conftest import FIXTURE_LABS
+
+    labs = tmp_path / "labs"
+    shutil.copytree(FIXTURE_LABS, labs)
+    lab_dir = labs / "greeting-file"
+    data = yaml.safe_load((lab_dir / "lab.yaml").read_text())
+    data["params"] = {"word": {"choice": ["hello", "howdy", "ahoy"]}}
+    (lab_dir / "lab.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (lab_dir / "README.md").write_text("# Greeting\n\nWrite **{{ params.word }}** into `/srv/greeting.txt`.\n")
+    monkeypatch.setenv("OPSLAB_LABS", str(labs))
+    lab = engine.find_lab("greeting-file")
+    user, _ = login()
+    ids = [engine.new_session_id() for _ in range(12)]
+    words = {}
+    for sid in ids:
+        words.setdefault(draw(lab.spec.params, sid)["word"], sid)
+    assert len(words) >= 2
+    for word, sid in words.items():
+        add_session(app, user.id, sid=sid)
+        page = client.get(f"/sessions/{sid}").get_data(as_text=True)
+        assert f"Write <strong>{word}</strong> into" in page and "params.word" not in page
+        assert engine.session_params(lab, sid) == {"word": word}
