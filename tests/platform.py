@@ -65,7 +65,9 @@ def running_platform(labs: Path, worker_threads: int = 4, env: dict | None = Non
     extra, env = env, None
     env = {**os.environ, "OPSLAB_VAR": str(var), "OPSLAB_LABS": str(labs), "PYTHONPATH": str(ROOT),
            "OPSLAB_DATABASE_URL": f"sqlite:///{var / 'opslab.db'}", "OPSLAB_REDIS_URL": f"redis://127.0.0.1:{rport}/0",
-           "OPSLAB_RECORDINGS": str(var / "recordings"), "OPSLAB_SECRET_KEY": "test-secret", **(extra or {})}
+           "OPSLAB_RECORDINGS": str(var / "recordings"), "OPSLAB_SECRET_KEY": "test-secret",
+           # no warm pools unless a test asks: their sandboxes would outlive the platform
+           "OPSLAB_WARM_POOL": "0", **(extra or {})}
     procs: dict[str, subprocess.Popen] = {}
     try:
         def start(name, cmd, port=None):

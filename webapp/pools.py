@@ -85,11 +85,14 @@ def refill(s, config) -> list[str]:
     labs = {lab.id: lab for lab in _labs(config)}
     now, timeout = utcnow(), timedelta(seconds=config.get("PROVISION_TIMEOUT", 600))
     members = s.scalars(select(PoolMember).order_by(PoolMember.created_at)).all()
+    # a ready member whose sandbox is gone (reaped while the platform was down) is no member
+    live = {i.session for i in engine.list_sandboxes()} if any(m.state == "ready" for m in members) else set()
     keep, retire = {}, []
     for m in members:
         lab = labs.get(m.lab_id)
         size = pool_size(lab, config) if lab else 0
-        stale = lab is None or m.lab_version != lab.version or aware(m.created_at) < now - MAX_AGE
+        stale = (lab is None or m.lab_version != lab.version or aware(m.created_at) < now - MAX_AGE
+                 or (m.state == "ready" and m.id not in live))
         stuck = m.state != "ready" and aware(m.created_at) < now - timeout
         if stale or stuck or len(keep.setdefault(m.lab_id, [])) >= size:
             retire.append((m.id, m.state))
