@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     for bp in (invites.bp, reviewers.bp, reviewers_api.bp, teams.bp):
         app.register_blueprint(bp)
+    from webapp import metrics  # the platform's own figures, for admins (Prometheus)
+
+    app.register_blueprint(metrics.bp)
     csrf.exempt(reviewers_api.bp)
     terminal.init_app(app)
     errors.init_app(app)
