@@ -156,6 +156,8 @@ class LabSession(Base):
     # leaves a live worker's start alone, and the sweep re-queues one whose worker died.
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set while the session waits in line for capacity (state `requested`); admission clears it.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     user: Mapped[User] = relationship()
     grades: Mapped[list[Grade]] = relationship(back_populates="session", order_by="Grade.id")
 

@@ -27,6 +27,7 @@ def provision(session_id: str) -> None:
 @shared_task(name="webapp.tasks.refill_pools", acks_late=True)
 def refill_pools() -> None:
     with session_scope(current_app) as s:
+        admit_waiting(s, current_app.config)
         for member in pools.refill(s, current_app.config):
             warm.delay(member)
 
@@ -64,6 +65,7 @@ def expire(session_id: str) -> None:
     with session_scope(current_app) as s:
         if services.expire(s, session_id):
             finish.delay(session_id)
+            admit_waiting(s, current_app.config)  # its slot is free: the next in line starts
 
 
 @shared_task(name="webapp.tasks.sweep", acks_late=True)
@@ -98,6 +100,14 @@ def _enqueue(task, *args) -> bool:
         log.warning("could not queue %s%r", task.name, args, exc_info=True)
         return False
     return True
+
+
+def admit_waiting(s, config) -> list[str]:
+    """Let waiting Starts in where a slot is free and queue their provisioning."""
+    admitted = services.admit(s, config)
+    for sid in admitted:
+        enqueue_provision(sid)  # if the queue is away, the sweep queues it again (stalled_starts)
+    return admitted
 
 
 def enqueue_provision(session_id: str) -> bool:
