@@ -79,6 +79,7 @@ bench: images assets web-deps
 	infra/setup/ensure-web-deps.sh --browser
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_web
+	$(BIN)/python -m tests.bench.bench_pool
 
 lint: setup
 	$(BIN)/ruff check opslab grader infra webapp tests labs

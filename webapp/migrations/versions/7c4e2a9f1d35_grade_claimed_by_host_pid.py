@@ -1,7 +1,7 @@
 """grade claimed by host:pid, with its attempts (issue 18: a grade whose worker died is found)
 
 Revision ID: 7c4e2a9f1d35
-Revises: 5a1e7c3d9b20
+Revises: 8d5e3f0a2b71
 Create Date: 2026-12-01 03:40:00.000000
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '7c4e2a9f1d35'
-down_revision = '5a1e7c3d9b20'
+down_revision = '8d5e3f0a2b71'
 branch_labels = None
 depends_on = None
 
