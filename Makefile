@@ -80,6 +80,7 @@ bench: images assets web-deps
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_web
 	$(BIN)/python -m tests.bench.bench_pool
+	$(BIN)/python -m tests.bench.bench_density
 
 lint: setup
 	$(BIN)/ruff check opslab grader infra webapp tests labs
