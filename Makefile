@@ -16,7 +16,8 @@ help:
 	@echo "make run     set everything up and start the web platform (Ctrl-C stops it; PORT=8000)"
 	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
 	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
-	@echo "make bench   sandbox ready / check latency per lab beside the engine floor, then the"
+	@echo "make bench   sandbox ready / check latency per lab beside the engine floor; warm pool,"
+	@echo "             density and load (10 and 20 candidates) tables; then the"
 	@echo "             browser figures: click → prompt, Check → score, keystroke echo"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
 	@echo "make lint    ruff"
@@ -81,6 +82,7 @@ bench: images assets web-deps
 	$(BIN)/python -m tests.bench.bench_web
 	$(BIN)/python -m tests.bench.bench_pool
 	$(BIN)/python -m tests.bench.bench_density
+	$(BIN)/python -m tests.bench.bench_load
 
 lint: setup
 	$(BIN)/ruff check opslab grader infra webapp tests labs
