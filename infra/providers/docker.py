@@ -266,17 +266,18 @@ class DockerProvider:
         return secrets.choice(free[:256])
 
     def _security_opts(self) -> list[str]:
-        """no-new-privileges; on btrfs also the seccomp profile that refuses nested subvolumes,
-        which would escape the disk cap (infra.seccomp)."""
+        """no-new-privileges and opslab's seccomp profile (the engine's default without io_uring
+        or nested btrfs subvolumes, infra.seccomp) when it is installed; on btrfs it must be, since
+        a nested subvolume would escape the disk cap."""
+        profile = seccomp.sandbox_profile()
+        if profile is not None:
+            return ["no-new-privileges:true", f"seccomp={profile}"]
         if not (self.caps_disk and self._storage_driver == "btrfs"):
             return ["no-new-privileges:true"]
-        profile = seccomp.sandbox_profile()
-        if profile is None:
-            raise InfraError(
-                f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
-                "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
-                "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
-        return ["no-new-privileges:true", f"seccomp={profile}"]
+        raise InfraError(
+            f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
+            "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
+            "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
 
     def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int,
                      security: list[str]) -> None:
