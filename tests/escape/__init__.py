@@ -138,6 +138,7 @@ class Run:
     """One image's probe: verdicts by attempt, what the host saw wrong, and how long it took."""
 
     image: str
+    capped: bool = True  # whether the engine caps this sandbox's disk (else the watchdog would act)
     verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
     host_problems: list[tuple[frozenset | None, str]] = field(default_factory=list)  # (attempts judged, what)
     error: str | None = None

@@ -36,7 +36,7 @@ def spec(hosts: tuple[str, ...], image: str) -> SandboxSpec:
 
 def probe_image(prov, image: str, listener: HostListener, victim, host_addrs: list[str]) -> Run:
     """Start a sandbox of `image`, run every attempt in it, judge what the host sees, remove it."""
-    run = Run(image)
+    run = Run(image, capped=prov.info().disk_cap_enforced)
     t0 = time.monotonic()
     try:
         sb = prov.create(spec(("box",), image))
@@ -136,6 +136,9 @@ def test_attempt_fails_and_leaves_the_host_alone(escape_runs, image, attempt):
     assert run.error is None, run.error
     verdict, detail = run.verdicts.get(attempt, ("missing", f"the probe did not report it; its output ends: "
                                                             f"{run.output[-600:]}"))
+    if attempt in DISK_ATTEMPTS - {"nested_btrfs_subvolume"} and not run.capped:
+        pytest.skip(reason="the engine cannot cap disks; the watchdog that acts instead is judged in test_disk_cap.py "
+                           "(and test_the_engine_caps_sandbox_disks fails under make test)")
     if attempt == "host_udp_service":
         assert not listener.datagrams, f"datagrams reached the host's UDP listener: {listener.datagrams[:3]}"
     elif attempt == "disk_many_files":
