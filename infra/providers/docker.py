@@ -30,7 +30,7 @@ from infra import seccomp
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
-from infra.providers import docker_disk
+from infra.providers import btrfs_quota, docker_disk
 from infra.providers.base import (
     LABEL_EXPIRES,
     LABEL_HOST,
@@ -60,6 +60,11 @@ SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
 TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+# The engine's own read-only paths (moby's defaults, which a custom list replaces) plus the three
+# files it bind-mounts into every container from its own folder, outside the sandbox's disk
+# cap: writable, one sandbox could fill the engine's whole data root through /etc/hosts.
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+                  "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
 DEFAULT_INODES = 50_000  # files a sandbox may create where the engine cannot cap its disk
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
@@ -294,6 +299,7 @@ class DockerProvider:
             storage_opt=quota,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
+        host_config["ReadonlyPaths"] = READONLY_PATHS
         c = api.create_container(
             host.image, command=["sleep", "infinity"], name=_name(spec.session, host.name),
             hostname=host.name, labels={**labels, LABEL_HOST: host.name}, host_config=host_config,
@@ -353,6 +359,8 @@ class DockerProvider:
         sessions in `keep` are waiting for their final grade and stay, expired or not.
         """
         now = now or time.time()
+        if self.caps_disk and self._storage_driver == "btrfs" and self._local:
+            btrfs_quota.keep_counting(self.client.info()["DockerRootDir"])  # else the kernel caps nothing
         removed = []
         for info in self.list():
             if info.expires <= now and info.session not in keep:
