@@ -28,6 +28,7 @@ import ctypes
 import errno
 import os
 import platform
+import resource
 import signal
 import sys
 from pathlib import Path
@@ -36,6 +37,9 @@ ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 BROKER_ENV = "OPSLAB_BROKER"     # the broker's socket, as the box sees it
 HOSTNAME = b"opslab-checks"
+# What one grading run may take of the grader's host (memory: address space; disk: per file
+# written to the scratch folder, which is on the host's /tmp).
+LIMITS = {resource.RLIMIT_AS: 4 << 30, resource.RLIMIT_FSIZE: 1 << 30, resource.RLIMIT_CORE: 0}
 
 VIOLATIONS: list[str] = []       # what the checks reached for outside the box, in order
 
@@ -223,6 +227,8 @@ def spawn_boxed(run, lab: Path, scratch: Path, env: dict[str, str]) -> int:
         _check(_libc.sethostname(HOSTNAME, len(HOSTNAME)), "sethostname")
         _close_fds(())
         _drop_privileges(last_cap)
+        for limit, value in LIMITS.items():
+            resource.setrlimit(limit, (value, value))
         os.environ.clear()
         os.environ.update(env)
         os.chdir(lab)

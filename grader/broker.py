@@ -32,6 +32,8 @@ from grader.tools import CHECK_TOOLS
 MAX_REQUEST = 1 << 20    # a request carries a command line or a path, never file contents
 MAX_ANSWER = 256 << 20   # an answer may carry a command's output
 MAX_TOOL_TIMEOUT = 600
+MAX_COPY = 256 << 20     # the most one copy or snapshot may read, whatever a check asks
+MAX_CONNECTIONS = 32     # one per check thread is plenty
 ERRORS = {"FileNotFoundError": FileNotFoundError, "ValueError": ValueError, "PermissionError": PermissionError,
           "KeyError": KeyError, "TimeoutError": TimeoutError}
 
@@ -81,6 +83,7 @@ class Broker:
         self._hosts: dict = {}
         self._boxes: dict = {}
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.sock_path = str(self.scratch / "broker.sock")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.sock_path)
@@ -98,9 +101,18 @@ class Broker:
                 conn, _ = self._server.accept()
             except OSError:
                 return  # closed
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # more connections than checks could need: refused
+                continue
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._answer(conn)
+        finally:
+            self._slots.release()
+
+    def _answer(self, conn: socket.socket) -> None:
         with conn:
             while True:
                 try:
@@ -243,4 +255,4 @@ def _path(req: dict, key: str) -> str:
 
 def _limit(req: dict) -> int | None:
     limit = req.get("limit")
-    return int(limit) if isinstance(limit, int) and limit > 0 else None
+    return min(limit, MAX_COPY) if isinstance(limit, int) and limit > 0 else None

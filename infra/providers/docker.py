@@ -30,7 +30,7 @@ from infra import seccomp
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
-from infra.providers import docker_disk
+from infra.providers import btrfs_quota, docker_disk
 from infra.providers.base import (
     LABEL_EXPIRES,
     LABEL_HOST,
@@ -60,6 +60,11 @@ SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
 TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+# The engine's own read-only paths (moby's defaults, which a custom list replaces) plus the three
+# files it bind-mounts into every container from its own folder, outside the sandbox's disk
+# cap: writable, one sandbox could fill the engine's whole data root through /etc/hosts.
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+                  "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
 DEFAULT_INODES = 50_000  # files a sandbox may create where the engine cannot cap its disk
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
@@ -266,17 +271,18 @@ class DockerProvider:
         return secrets.choice(free[:256])
 
     def _security_opts(self) -> list[str]:
-        """no-new-privileges; on btrfs also the seccomp profile that refuses nested subvolumes,
-        which would escape the disk cap (infra.seccomp)."""
+        """no-new-privileges and opslab's seccomp profile (the engine's default without io_uring
+        or nested btrfs subvolumes, infra.seccomp) when it is installed; on btrfs it must be, since
+        a nested subvolume would escape the disk cap."""
+        profile = seccomp.sandbox_profile()
+        if profile is not None:
+            return ["no-new-privileges:true", f"seccomp={profile}"]
         if not (self.caps_disk and self._storage_driver == "btrfs"):
             return ["no-new-privileges:true"]
-        profile = seccomp.sandbox_profile()
-        if profile is None:
-            raise InfraError(
-                f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
-                "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
-                "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
-        return ["no-new-privileges:true", f"seccomp={profile}"]
+        raise InfraError(
+            f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
+            "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
+            "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
 
     def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int,
                      security: list[str]) -> None:
@@ -293,6 +299,7 @@ class DockerProvider:
             storage_opt=quota,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
+        host_config["ReadonlyPaths"] = READONLY_PATHS
         c = api.create_container(
             host.image, command=["sleep", "infinity"], name=_name(spec.session, host.name),
             hostname=host.name, labels={**labels, LABEL_HOST: host.name}, host_config=host_config,
@@ -367,6 +374,8 @@ class DockerProvider:
         sessions in `keep` are waiting for their final grade and stay, expired or not.
         """
         now = now or time.time()
+        if self.caps_disk and self._storage_driver == "btrfs" and self._local:
+            btrfs_quota.keep_counting(self.client.info()["DockerRootDir"])  # else the kernel caps nothing
         removed = []
         for info in self.list():
             if info.expires <= now and info.session not in keep:
