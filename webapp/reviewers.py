@@ -139,9 +139,7 @@ def archive(assessment_id: int):
     a = teams.assessment_or_404(db(), g.user, assessment_id)
     restore = request.form.get("restore") == "1"
     if assessments.archive(db(), a, not restore):
-        flash("Restored: it takes invites again." if restore else
-              "Archived: it takes no new invites and its unused links say it is closed; attempts "
-              "already running go on, and every report stays here.", "info")
+        flash("Restored: it takes invites again." if restore else "Archived.", "info")
     return redirect(url_for("reviewers.detail", assessment_id=a.id))
 
 
