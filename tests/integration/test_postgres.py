@@ -82,3 +82,17 @@ def test_login_throttling_counts_on_postgresql(postgres_url, tmp_path):
         assert 14 * 60 < login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) <= 15 * 60
         login_throttle.succeeded(s, "192.0.2.1", "pg@example.org")
         assert login_throttle.begin(s, "192.0.2.1", "pg@example.org", app.config) == 0
+
+
+def test_started_attempts_get_their_terms_pinned_on_postgresql(postgres_url):
+    """Migration 8c4d2e6f1a37's backfill on PostgreSQL, from a fresh schema at the revision before it."""
+    import sqlalchemy as sa
+
+    from tests.web.test_assessments import check_terms_backfill
+
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as c:  # the module's other tests migrated this database already: start afresh
+        c.execute(sa.text("DROP SCHEMA public CASCADE"))
+        c.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    check_terms_backfill(postgres_url)
