@@ -59,6 +59,7 @@ POLICY = {
         "reviewers_api.invite_revoke", "reviewers_api.role_templates", "reviewers_api.assessment_archive",
         "reviewers_api.assessment_restore")},
     "teams.admin": "admin",
+    "metrics.metrics": "admin",
 }
 ROLES = ["anonymous", "owner", "other-candidate", "reviewer", "instructor", "admin"]
 BODIES = {"api.start": {"lab": "greeting-file"}, "api.hint": {"task": "greeting-present"}}

@@ -1,7 +1,7 @@
 """assessments can be archived; a started invite pins the terms it started under
 
 Revision ID: 8c4d2e6f1a37
-Revises: 5a1e7c3d9b20
+Revises: 8d5e3f0a2b71
 Create Date: 2026-12-01 03:40:00.000000
 
 Invites already started get their assessment's current labs, time limit and mode as their
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '8c4d2e6f1a37'
-down_revision = '5a1e7c3d9b20'
+down_revision = '8d5e3f0a2b71'
 branch_labels = None
 depends_on = None
 
