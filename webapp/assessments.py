@@ -1,5 +1,6 @@
-"""Timed assessments as plain functions: role templates, building an assessment, and the
-attempt an invite opens — its clock, held by the server, and its labs one after another.
+"""Timed assessments as plain functions: role templates, building, editing and archiving an
+assessment, and the attempt an invite opens — the terms it pinned at Start, its clock, held
+by the server, and its labs one after another.
 
 The clock starts when the first sandbox is ready. Time the platform takes from the
 candidate is credited: waiting for each later lab's sandbox, and the time in a lab whose
@@ -104,27 +105,93 @@ def _seconds(value) -> int:
     return seconds
 
 
+def _title(value) -> str:
+    title = str(value or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise SessionError("title: expected 1 to 200 characters")
+    return title
+
+
+def _mode(value) -> Mode:
+    if value not in Mode.__members__:
+        raise SessionError(f"mode: expected exam or practice, got {value!r}")
+    return Mode(value)
+
+
+def _days(value) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 90:
+        raise SessionError(f"invite_days: expected 1 to 90, got {value!r}")
+    return value
+
+
+FIELDS = {"title": _title, "labs": _labs, "time_limit": _seconds, "mode": _mode, "invite_days": _days}
+
+
 def create_assessment(s, team: Team, body: dict, by: User | None = None) -> Assessment:
     """Validate a draft (as template_draft returns, edited) and store it; SessionError names
     the field that is wrong."""
-    title = str(body.get("title") or "").strip()
-    if not 1 <= len(title) <= 200:
-        raise SessionError("title: expected 1 to 200 characters")
-    mode = body.get("mode", Mode.exam.value)
-    if mode not in Mode.__members__:
-        raise SessionError(f"mode: expected exam or practice, got {mode!r}")
-    days = body.get("invite_days", 7)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 90:
-        raise SessionError(f"invite_days: expected 1 to 90, got {days!r}")
+    draft = {"mode": Mode.exam.value, "invite_days": 7, **body}
+    values = {key: check(draft.get(key)) for key, check in FIELDS.items()}
     role = body.get("role") or None
     if role is not None:
         role_template(role)
-    a = Assessment(team_id=team.id, title=title, role=role, labs=_labs(body.get("labs")),
-                   time_limit=_seconds(body.get("time_limit")), mode=Mode(mode), invite_days=days,
-                   created_by=by.id if by else None)
+    a = Assessment(team_id=team.id, role=role, created_by=by.id if by else None, **values)
     s.add(a)
     s.commit()
     return a
+
+
+def edit_assessment(s, a: Assessment, body: dict) -> Assessment:
+    """Change the fields given (title, labs, time_limit, mode, invite_days), all or none.
+
+    Attempts already started keep the terms they pinned at Start (Invite.terms); invites not
+    started yet take the new ones; invite links already sent keep their expiry date."""
+    if a.archived_at is not None:
+        raise SessionError("this assessment is archived: restore it before editing it", 409)
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise SessionError(f"{', '.join(unknown)}: not editable; editable: {', '.join(FIELDS)}")
+    values = {key: FIELDS[key](value) for key, value in body.items()}
+    for key, value in values.items():
+        setattr(a, key, value)
+    s.commit()
+    return a
+
+
+def archive(s, a: Assessment, archived: bool = True) -> bool:
+    """Close an assessment (or open it again): hidden from the default list, no new invites,
+    its links not yet used say it is closed; attempts running go on, reports stay readable.
+    False if it already was so."""
+    if (a.archived_at is not None) == archived:
+        return False
+    a.archived_at = utcnow() if archived else None
+    s.commit()
+    return True
+
+
+# -- what an attempt runs under -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Terms:
+    labs: list[dict]   # [{"lab": id, "weight": n}], in order
+    time_limit: int    # seconds, before the invite's extra time
+    mode: Mode
+
+
+def current_terms(a: Assessment) -> Terms:
+    return Terms(list(a.labs), a.time_limit, a.mode)
+
+
+def terms(inv: Invite) -> Terms:
+    """The terms an attempt runs under: pinned at Start; until then the assessment's current ones."""
+    if not inv.terms:
+        return current_terms(inv.assessment)
+    return Terms(list(inv.terms["labs"]), int(inv.terms["time_limit"]), Mode(inv.terms["mode"]))
+
+
+def pin(a: Assessment) -> dict:
+    """The assessment's terms as an invite stores them at Start."""
+    return {"labs": [dict(item) for item in a.labs], "time_limit": a.time_limit, "mode": a.mode.value}
 
 
 # -- the clock ---------------------------------------------------------------------------------
@@ -146,7 +213,7 @@ def platform_failed(ls: LabSession) -> bool:
 def clock(inv: Invite, sessions: list[LabSession], now: datetime | None = None) -> Clock:
     """Time used, credited and left on an attempt at `now` (pure: the unit tests drive it)."""
     now = now or utcnow()
-    limit = inv.assessment.time_limit + inv.extra_time
+    limit = terms(inv).time_limit + inv.extra_time
     if inv.started_at is None:
         return Clock(limit, 0, 0, limit, None)
     start = aware(inv.started_at)
@@ -183,7 +250,7 @@ def on_ready(s, ls: LabSession) -> None:
 def allow(s, ls: LabSession, action: str) -> None:
     """Exam mode: no Check and no hints (the labs are graded when they end)."""
     inv = s.get(Invite, ls.invite_id)
-    if inv is not None and inv.assessment.mode == Mode.exam:
+    if inv is not None and terms(inv).mode == Mode.exam:
         what = {"check": "Checks", "hint": "hints"}.get(action, action)
         raise SessionError(f"this is an exam: {what} are not available; your work is graded when the lab ends", 409)
 
@@ -198,7 +265,7 @@ def progress(inv: Invite, sessions: list[LabSession]) -> tuple[int, LabSession |
     """(index of the lab to do next, the active session if any)."""
     active = next((ls for ls in sessions if ls.state in ACTIVE), None)
     index = 0
-    for item in inv.assessment.labs:
+    for item in terms(inv).labs:
         mine = [ls for ls in sessions if ls.lab_id == item["lab"]]
         if any(ls.state in DONE for ls in mine) or sum(ls.state == State.failed for ls in mine) >= MAX_TRIES:
             index += 1
@@ -214,7 +281,7 @@ def refresh(s, inv: Invite, now: datetime | None = None) -> None:
     sessions = sessions_of(s, inv)
     index, active = progress(inv, sessions)
     c = clock(inv, sessions, now)
-    if active is None and (index >= len(inv.assessment.labs) or c.left <= 0):
+    if active is None and (index >= len(terms(inv).labs) or c.left <= 0):
         inv.finished_at = min(now or utcnow(), c.deadline)
         s.commit()
 
@@ -230,12 +297,13 @@ def advance(s, inv: Invite, config) -> LabSession | None:
     index, active = progress(inv, sessions)
     if active is not None:
         return active
-    if index >= len(inv.assessment.labs):  # every lab skipped before the clock ever started
+    labs = terms(inv).labs
+    if index >= len(labs):  # every lab skipped before the clock ever started
         inv.finished_at = utcnow()
         s.commit()
         return None
     guest = s.get(User, inv.guest_id)  # one lab at a time: the per-user cap (a row lock) says so
-    return services.start_session(s, guest, inv.assessment.labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1},
+    return services.start_session(s, guest, labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1},
                                   invite_id=inv.id)
 
 

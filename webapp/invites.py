@@ -1,10 +1,12 @@
 """Invites: a single-use, expiring link is a candidate's identity for one attempt.
 
 The link carries `secrets.token_urlsafe(32)`; only its sha256 is stored. Opening it shows
-the rules; Start spends it (used_at), creates a guest account (role invitee: no password, no
+the rules; Start spends it (used_at), pins the assessment's terms to it (later edits do not
+change a started attempt), creates a guest account (role invitee: no password, no
 catalogue) and logs this browser in as that guest. Opening the link again while the attempt
 runs resumes it (a crashed browser must not cost the candidate their attempt) and is counted
-for the report; after the attempt, or once expired or revoked, the link says so plainly.
+for the report; after the attempt, once expired or revoked, or its assessment archived, the
+link says so plainly.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def digest(token: str) -> str:
 
 def create_invite(s, a: Assessment, label: str, extra_minutes=0, by: User | None = None) -> tuple[Invite, str]:
     """A new invite and its token (shown once: only the hash is kept)."""
+    if a.archived_at is not None:
+        raise SessionError("this assessment is archived: it takes no new invites; restore it first", 409)
     label = str(label or "").strip()
     if not 1 <= len(label) <= 200:
         raise SessionError("label: give the candidate's name or email (1 to 200 characters)")
@@ -63,7 +67,7 @@ def find(s, token: str) -> Invite | None:
 
 
 def status(inv: Invite, now=None) -> str:
-    """open | running | finished | expired | revoked."""
+    """open | running | finished | closed (its assessment archived before Start) | expired | revoked."""
     now = now or utcnow()
     if inv.revoked_at is not None:
         return "revoked"
@@ -71,6 +75,8 @@ def status(inv: Invite, now=None) -> str:
         return "finished"
     if inv.used_at is not None:
         return "running"
+    if inv.assessment.archived_at is not None:
+        return "closed"
     if aware(inv.expires_at) <= now:
         return "expired"
     return "open"
@@ -81,6 +87,8 @@ REFUSALS = {
     "finished": "This link was already used: the attempt it opened has ended, and your work went to the hiring "
                 "team. A link is good for one attempt; ask the hiring team if you need another.",
     "expired": "This invitation expired on {date}. Ask the hiring team for a new link.",
+    "closed": "This assessment is closed: the hiring team archived it, and it takes no new attempts. "
+              "If you expected to take it, contact them.",
 }
 
 
@@ -118,6 +126,7 @@ def start(s, inv: Invite, config, holder: User | None = None) -> User:
         s.add(guest)
         s.flush()
         inv.guest_id, inv.used_at = guest.id, utcnow()
+        inv.terms = assessments.pin(inv.assessment)  # what this attempt runs under, edits or not
     elif holder is None or holder.id != inv.guest_id:
         inv.reopened += 1
     s.commit()
@@ -149,8 +158,9 @@ def attempt_helpers():
         inv = db().get(Invite, ls.invite_id)
         if inv is None:
             return None
-        labs = [item["lab"] for item in inv.assessment.labs]
-        return {"mode": inv.assessment.mode.value, "title": inv.assessment.title, "url": url_for("invites.attempt"),
+        t = assessments.terms(inv)
+        labs = [item["lab"] for item in t.labs]
+        return {"mode": t.mode.value, "title": inv.assessment.title, "url": url_for("invites.attempt"),
                 "lab": labs.index(ls.lab_id) + 1 if ls.lab_id in labs else None, "labs": len(labs)}
 
     return {"attempt_of": attempt_of}
@@ -164,8 +174,18 @@ def rules(token: str):
         return render_template("invite_refused.html", message=msg), 404 if inv is None else 410
     if g.get("user") is not None and g.user.id == inv.guest_id:
         return redirect(url_for("invites.attempt"))  # this browser holds the attempt already
-    return render_template("invite_rules.html", inv=inv, a=inv.assessment, token=token,
-                           labs=[services.load_lab(i["lab"]) for i in inv.assessment.labs])
+    return rules_page(inv, token)
+
+
+def terms_digest(t: assessments.Terms) -> str:
+    """A short fingerprint of the terms the rules page showed (Start checks it is still so)."""
+    return hashlib.sha256(f"{t.labs!r}|{t.time_limit}|{t.mode.value}".encode()).hexdigest()[:16]
+
+
+def rules_page(inv: Invite, token: str, changed: bool = False, status: int = 200):
+    t = assessments.terms(inv)
+    return render_template("invite_rules.html", inv=inv, a=inv.assessment, t=t, token=token, changed=changed,
+                           digest=terms_digest(t), labs=[services.load_lab(i["lab"]) for i in t.labs]), status
 
 
 @bp.route("/invite/<token>/start", methods=["POST"])
@@ -175,6 +195,9 @@ def begin(token: str):
     msg = refusal(inv)
     if msg:
         return render_template("invite_refused.html", message=msg), 404 if inv is None else 410
+    shown = request.form.get("terms")
+    if inv.used_at is None and shown and shown != terms_digest(assessments.terms(inv)):
+        return rules_page(inv, token, changed=True, status=409)  # edited since the page was read
     guest = start(s, inv, current_app.config, g.get("user"))
     log_in(guest)  # the link is the candidate's identity for this attempt
     return next_lab(inv)
@@ -200,7 +223,8 @@ def attempt():
     assessments.refresh(s, inv)
     sessions = assessments.sessions_of(s, inv)
     index, active = assessments.progress(inv, sessions)
-    return render_template("attempt.html", inv=inv, a=inv.assessment, index=index, active=active,
+    return render_template("attempt.html", inv=inv, a=inv.assessment, t=assessments.terms(inv), index=index,
+                           active=active,
                            clock=assessments.clock(inv, sessions), sessions=sessions)
 
 

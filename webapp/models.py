@@ -99,6 +99,7 @@ class Assessment(Base):
     invite_days: Mapped[int] = mapped_column(Integer, default=7)  # how long a new invite stays valid
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # closed
     team: Mapped[Team] = relationship()
     invites: Mapped[list[Invite]] = relationship(back_populates="assessment", order_by="Invite.id")
 
@@ -107,7 +108,9 @@ class Invite(Base):
     """One candidate's single-use link (only its sha256 is stored) and their one attempt.
 
     used_at: Start was pressed (the link is spent); started_at: the first sandbox was ready
-    (the clock started); finished_at: submitted or out of time."""
+    (the clock started); finished_at: submitted or out of time. terms: the assessment's labs,
+    weights, time limit and mode as they were at Start — the attempt runs and is reported under
+    them whatever the assessment is edited to afterwards (None before Start)."""
 
     __tablename__ = "invites"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +125,7 @@ class Invite(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     guest_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reopened: Mapped[int] = mapped_column(Integer, default=0)  # the link opened again mid-attempt
+    terms: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {"labs", "time_limit", "mode"} at Start
     notify_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # webhook delivered
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -68,9 +68,18 @@ OPENAPI = {
                 "time_limit": {"type": ["string", "integer"], "description": "seconds, or 90m / 2h"},
                 "mode": {"type": "string", "enum": ["exam", "practice"]}, "invite_days": {"type": "integer"},
                 "team": {"type": "integer", "description": "admins only: the team's id"}}},
+            "AssessmentEdit": {"type": "object", "additionalProperties": False, "description":
+                               "Only the fields given change. Attempts already started keep the labs, weights, "
+                               "time limit and mode they started with; invites not started yet take the new ones; "
+                               "links already sent keep their expiry date.", "properties": {
+                "title": {"type": "string"},
+                "labs": {"type": "array", "items": {"$ref": "#/components/schemas/LabItem"}},
+                "time_limit": {"type": ["string", "integer"], "description": "seconds, or 90m / 2h"},
+                "mode": {"type": "string", "enum": ["exam", "practice"]}, "invite_days": {"type": "integer"}}},
             "Invite": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "label": {"type": "string"},
-                "status": {"type": "string", "enum": ["open", "running", "finished", "expired", "revoked"]},
+                "status": {"type": "string", "enum": ["open", "running", "finished", "closed", "expired", "revoked"],
+                           "description": "closed: its assessment was archived before the link was used"},
                 "extra_time": {"type": "integer"}, "expires_at": {"type": "string", "format": "date-time"},
                 "used_at": {"type": ["string", "null"]}, "started_at": {"type": ["string", "null"]},
                 "finished_at": {"type": ["string", "null"]},
@@ -79,6 +88,7 @@ OPENAPI = {
                 "id": {"type": "integer"}, "team": {"type": "string"}, "title": {"type": "string"},
                 "role": {"type": ["string", "null"]}, "labs": {"type": "array", "items": {"$ref": "#/components/schemas/LabItem"}},
                 "time_limit": {"type": "integer"}, "mode": {"type": "string"}, "invite_days": {"type": "integer"},
+                "archived_at": {"type": ["string", "null"], "description": "set when archived: no new invites"},
                 "invites": {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}}},
             "Report": {"type": "object", "description": "One attempt: invite, assessment, time {limit, extra, "
                        "used, credited}, percent, labs (tasks, versions), skills, checks, commands, integrity, flags"},
@@ -118,7 +128,10 @@ OPENAPI = {
         "/role-templates": {"get": {"summary": "Hiring teams: the role templates and the labs each picks",
                                     "responses": {"200": {"description": "Drafts by role"}, "401": _err, "403": _err}}},
         "/assessments": {
-            "get": {"summary": "Hiring teams: your team's assessments", "responses": {"200": {
+            "get": {"summary": "Hiring teams: your team's assessments (archived=true: the archived ones)",
+                    "parameters": [{"name": "archived", "in": "query", "schema": {
+                        "type": "string", "enum": ["true", "false"], "maxLength": 5, "pattern": "^(true|false)$"}}],
+                    "responses": {"200": {
                 "description": "Assessments", "content": {"application/json": {"schema": {"type": "object", "properties": {
                     "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/Assessment"}}}}}}},
                 "401": _err, "403": _err}},
@@ -127,15 +140,28 @@ OPENAPI = {
                          "$ref": "#/components/schemas/AssessmentDraft"}}}},
                      "responses": {"201": _assessment, "400": _err, "401": _err, "403": _err, "404": _err, "409": _err,
                                    "413": _err}}},
-        "/assessments/{assessment_id}": {"get": {"summary": "An assessment and its invites", "parameters": [_aid],
-                                                 "responses": {"200": _assessment, "401": _err, "403": _err, "404": _err}}},
+        "/assessments/{assessment_id}": {
+            "get": {"summary": "An assessment and its invites", "parameters": [_aid],
+                    "responses": {"200": _assessment, "401": _err, "403": _err, "404": _err}},
+            "patch": {"summary": "Edit an assessment (attempts already started keep what they started with)",
+                      "parameters": [_aid], "requestBody": {"required": True, "content": {"application/json": {
+                          "schema": {"$ref": "#/components/schemas/AssessmentEdit"}}}},
+                      "responses": {"200": _assessment, "400": _err, "401": _err, "403": _err, "404": _err,
+                                    "409": _err, "413": _err}}},
+        "/assessments/{assessment_id}/archive": {"post": {
+            "summary": "Archive: no new invites, unused links say it is closed, running attempts go on, reports stay",
+            "parameters": [_aid], "responses": {"200": _assessment, "401": _err, "403": _err, "404": _err}}},
+        "/assessments/{assessment_id}/restore": {"post": {
+            "summary": "Restore an archived assessment (it takes invites again)",
+            "parameters": [_aid], "responses": {"200": _assessment, "401": _err, "403": _err, "404": _err}}},
         "/assessments/{assessment_id}/invites": {"post": {
             "summary": "A single-use invite link for a candidate (the link is in this answer only)", "parameters": [_aid],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["label"], "properties": {
                     "label": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]+$"},
                     "extra_minutes": {"type": "integer", "minimum": 0, "maximum": 600}}}}}},
-            "responses": {"201": _invite, "400": _err, "401": _err, "403": _err, "404": _err, "413": _err}}},
+            "responses": {"201": _invite, "400": _err, "401": _err, "403": _err, "404": _err,
+                          "409": {**_err, "description": "The assessment is archived"}, "413": _err}}},
         "/assessments/{assessment_id}/results": {"get": {
             "summary": "Every candidate compared (sort=percent|-percent|candidate|…; format=csv for CSV)",
             "parameters": [_aid, {"name": "format", "in": "query", "schema": {

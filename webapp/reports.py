@@ -155,10 +155,10 @@ def integrity(events: list[list]) -> dict:
 
 def build(s, inv: Invite, recordings: Path) -> dict:
     """Everything the report page, its JSON and CSV show about one attempt."""
-    a = inv.assessment
+    a, t = inv.assessment, assessments.terms(inv)  # the terms the attempt started under
     sessions = assessments.sessions_of(s, inv)
     c = assessments.clock(inv, sessions)
-    labs = [lab_result(item, sessions, a.mode) for item in a.labs]
+    labs = [lab_result(item, sessions, t.mode) for item in t.labs]
     for lab in labs:  # the hosts with a recording: the ones the candidate opened
         lab["recorded"] = sorted(p.stem for p in (recordings / lab["session"]).glob("*.cast")) if lab["session"] else []
     weights = sum(lab["weight"] for lab in labs) or 1
@@ -186,7 +186,9 @@ def build(s, inv: Invite, recordings: Path) -> dict:
     return {
         "invite": {"id": inv.id, "label": inv.label, "status": invites.status(inv),
                    "used_at": _iso(inv.used_at), "started_at": _iso(inv.started_at), "finished_at": _iso(inv.finished_at)},
-        "assessment": {"id": a.id, "title": a.title, "mode": a.mode.value, "role": a.role},
+        "assessment": {"id": a.id, "title": a.title, "mode": t.mode.value, "role": a.role,
+                       "time_limit": t.time_limit,
+                       "edited_since_start": t != assessments.current_terms(a)},
         "time": {"limit": c.limit, "extra": inv.extra_time, "used": c.used, "credited": c.credited},
         "percent": round(sum(lab["percent"] * lab["weight"] for lab in labs) / weights, 1),
         "labs": labs, "skills": skill_scores(labs), "checks": checks, "commands": typed,

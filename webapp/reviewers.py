@@ -1,5 +1,5 @@
-"""The hiring team's pages: assessments (from a role template, edited), invites, the
-comparison of candidates, each candidate's report with the terminal replay, exports.
+"""The hiring team's pages: assessments (from a role template, edited, archived), invites,
+the comparison of candidates, each candidate's report with the terminal replay, exports.
 
 Reviewers see only their team's; admins every team's; others get 403 (404 for a team's
 object, so that its existence is not confirmed).
@@ -69,8 +69,9 @@ def team_for(user, team_id=None) -> Team:
 @bp.route("/assessments")
 @reviewer_required
 def index():
-    return render_template("assessments.html", assessments=teams.visible_assessments(db(), g.user),
-                           templates=assessments.ROLE_TEMPLATES)
+    archived = request.args.get("archived") == "1"
+    return render_template("assessments.html", assessments=teams.visible_assessments(db(), g.user, archived),
+                           archived=archived, templates=assessments.ROLE_TEMPLATES)
 
 
 def in_order(draft: dict) -> list:
@@ -110,6 +111,44 @@ def new():
                            templates=assessments.ROLE_TEMPLATES)
 
 
+@bp.route("/assessments/<int:assessment_id>/edit", methods=["GET", "POST"])
+@reviewer_required
+def edit(assessment_id: int):
+    """Edit labs, weights, time, mode, invite expiry or title; started attempts keep theirs."""
+    a = teams.assessment_or_404(db(), g.user, assessment_id)
+    if request.method == "POST":
+        body = {k: v for k, v in form_body(request.form).items() if k in assessments.FIELDS}
+        try:
+            assessments.edit_assessment(db(), a, body)
+        except SessionError as e:
+            flash(str(e), "error")
+            draft = {**body, "time_limit_text": body["time_limit"]}
+            return render_template("assessment_new.html", draft=draft, labs=in_order(draft), editing=a), e.status
+        flash("Saved. Attempts already started keep the labs, time and mode they started with; "
+              "invites not started yet get these.", "info")
+        return redirect(url_for("reviewers.detail", assessment_id=a.id))
+    draft = {"title": a.title, "role": a.role, "labs": a.labs, "time_limit_text": f"{a.time_limit // 60}m"
+             if a.time_limit % 60 == 0 else f"{a.time_limit}s", "mode": a.mode.value, "invite_days": a.invite_days}
+    return render_template("assessment_new.html", draft=draft, labs=in_order(draft), editing=a)
+
+
+@bp.route("/assessments/<int:assessment_id>/archive", methods=["POST"])
+@reviewer_required
+def archive(assessment_id: int):
+    """Archive (or, with restore=1, restore) an assessment."""
+    a = teams.assessment_or_404(db(), g.user, assessment_id)
+    restore = request.form.get("restore") == "1"
+    if assessments.archive(db(), a, not restore):
+        flash("Restored: it takes invites again." if restore else "Archived.", "info")
+    return redirect(url_for("reviewers.detail", assessment_id=a.id))
+
+
+def lab_columns(a, built: list[dict]) -> list[str]:
+    """The comparison's lab columns: the assessment's labs, then any a started attempt pinned
+    before an edit took them out."""
+    return list(dict.fromkeys([i["lab"] for i in a.labs] + [lab["lab"] for r in built for lab in r["labs"]]))
+
+
 def results(a, sort: str | None = None) -> tuple[list[dict], list[dict]]:
     """(reports, comparison rows) of every invite of an assessment, rows sorted by `sort`."""
     built = [reports.build(db(), inv, recordings()) for inv in a.invites]
@@ -125,8 +164,8 @@ def results(a, sort: str | None = None) -> tuple[list[dict], list[dict]]:
 def detail(assessment_id: int):
     a = teams.assessment_or_404(db(), g.user, assessment_id)
     sort = request.args.get("sort", "-percent")
-    _, rows = results(a, sort)
-    return render_template("assessment.html", a=a, rows=rows, sort=sort, sorts=SORTS)
+    built, rows = results(a, sort)
+    return render_template("assessment.html", a=a, rows=rows, sort=sort, sorts=SORTS, columns=lab_columns(a, built))
 
 
 @bp.route("/assessments/<int:assessment_id>/results.<fmt>")

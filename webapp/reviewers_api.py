@@ -30,7 +30,8 @@ def reviewers_only(view):
 def assessment_view(a) -> dict:
     return {"id": a.id, "team": a.team.name, "title": a.title, "role": a.role, "labs": a.labs,
             "time_limit": a.time_limit, "mode": a.mode.value, "invite_days": a.invite_days,
-            "created_at": iso(a.created_at), "invites": [invite_view(i) for i in a.invites]}
+            "created_at": iso(a.created_at), "archived_at": iso(a.archived_at),
+            "invites": [invite_view(i) for i in a.invites]}
 
 
 def invite_view(inv) -> dict:
@@ -56,17 +57,37 @@ def role_templates():
 @reviewers_only
 def assessment_list():
     if request.method == "GET":
-        return jsonify(assessments=[assessment_view(a) for a in teams.visible_assessments(db(), g.user)])
+        archived = request.args.get("archived") == "true"
+        return jsonify(assessments=[assessment_view(a) for a in teams.visible_assessments(db(), g.user, archived)])
     b = body()
     draft = {**assessments.template_draft(b["role"]), **b} if b.get("role") else b
     a = assessments.create_assessment(db(), team_for(g.user, b.get("team")), draft, g.user)
     return jsonify(assessment_view(a)), 201
 
 
-@bp.route("/assessments/<int:assessment_id>")
+@bp.route("/assessments/<int:assessment_id>", methods=["GET", "PATCH"])
 @reviewers_only
 def assessment_get(assessment_id: int):
-    return jsonify(assessment_view(teams.assessment_or_404(db(), g.user, assessment_id)))
+    a = teams.assessment_or_404(db(), g.user, assessment_id)
+    if request.method == "PATCH":  # started attempts keep the terms they pinned at Start
+        assessments.edit_assessment(db(), a, body())
+    return jsonify(assessment_view(a))
+
+
+@bp.route("/assessments/<int:assessment_id>/archive", methods=["POST"])
+@reviewers_only
+def assessment_archive(assessment_id: int):
+    a = teams.assessment_or_404(db(), g.user, assessment_id)
+    assessments.archive(db(), a)
+    return jsonify(assessment_view(a))
+
+
+@bp.route("/assessments/<int:assessment_id>/restore", methods=["POST"])
+@reviewers_only
+def assessment_restore(assessment_id: int):
+    a = teams.assessment_or_404(db(), g.user, assessment_id)
+    assessments.archive(db(), a, archived=False)
+    return jsonify(assessment_view(a))
 
 
 @bp.route("/assessments/<int:assessment_id>/invites", methods=["POST"])

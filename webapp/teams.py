@@ -69,8 +69,10 @@ def invite_or_404(s, user: User, invite_id: int) -> Invite:
     return inv
 
 
-def visible_assessments(s, user: User) -> list[Assessment]:
+def visible_assessments(s, user: User, archived: bool = False) -> list[Assessment]:
+    """The assessments this user may see: the open ones, or (archived=True) the archived ones."""
     q = select(Assessment).order_by(Assessment.created_at.desc())
+    q = q.where(Assessment.archived_at.is_not(None) if archived else Assessment.archived_at.is_(None))
     if user.role != Role.admin:
         q = q.where(Assessment.team_id == user.team_id)
     return list(s.scalars(q))

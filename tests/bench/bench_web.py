@@ -3,14 +3,18 @@
 prompt = click "Start lab" in the catalogue → the browser terminal shows the shell prompt
          (POST → Celery provisions the sandbox → the page's status poll sees `ready` →
          WebSocket → bash draws its prompt), in Chromium driven by Playwright
+invite = a candidate with no account opens an invite link → the rules page → Start (pressed
+         as soon as it can be: no reading time) → the shell prompt, a new browser context
+         (a new guest) per run, on a one-lab assessment of the same lab; also from the Start
+         click alone, to set beside `prompt`
 check  = click Check on a ready session page → the score is shown and the button reads
          "Check" again (POST → Celery grades → the page's grade poll sees it done)
 echo   = one keystroke sent on the terminal WebSocket → its echo back, from Python
 
 Starts redis-server, gunicorn and a Celery worker on loopback (tests.platform) with the
 labs in BENCH_LABS (default tests/fixtures/labs) and benchmarks BENCH_LAB (default
-greeting-file). BENCH_RUNS (default 5) sessions are started for prompt and check;
-BENCH_ECHO (default 200) keystrokes. Uses Debian's Chromium (BENCH_CHROMIUM, default
+greeting-file). BENCH_RUNS (default 5) sessions are started for prompt and check,
+BENCH_INVITE_RUNS (default BENCH_RUNS) invites are opened; BENCH_ECHO (default 200) keystrokes. Uses Debian's Chromium (BENCH_CHROMIUM, default
 /usr/bin/chromium) and never downloads a browser. Prints the figures beside their targets,
 then where the time went (the page's own timings, the database and the worker's log), and
 writes var/bench/web.json (BENCH_WEB_OUT).
@@ -25,6 +29,7 @@ import select
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -36,9 +41,10 @@ import websocket
 from grader.loader import load_lab
 from opslab.cli.app import table
 from tests.bench.bench_engine import pct
-from tests.platform import CANDIDATE, running_platform
+from tests.platform import CANDIDATE, ROOT, running_platform
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+INVITE_RUNS = int(os.environ.get("BENCH_INVITE_RUNS", str(RUNS)))
 ECHO = int(os.environ.get("BENCH_ECHO", "200"))
 LABS = Path(os.environ.get("BENCH_LABS", "tests/fixtures/labs")).resolve()
 LAB = os.environ.get("BENCH_LAB", "greeting-file")
@@ -92,8 +98,13 @@ PAGE_PROBE = r"""
   document.addEventListener("click", (e) => {
     const t = now();
     if (e.target.closest && e.target.closest("#check")) marks.check_click = t;
-    if (e.target.closest && e.target.closest("li.lab button")) sessionStorage.setItem("bench_click", String(t));
+    if (e.target.closest && e.target.closest("li.lab button, .rules #start")) {
+      sessionStorage.setItem("bench_click", String(t));
+    }
   }, { capture: true });
+  if (/^\/invite\/[^/]+$/.test(location.pathname)) {  // an invite link opened: its navigation began
+    sessionStorage.setItem("bench_link", String(performance.timeOrigin));
+  }
 })();
 """
 
@@ -160,6 +171,72 @@ class Api:
     def cookie(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.s.cookies)
 
+    @classmethod
+    def of_browser(cls, url: str, cookies: list[dict], page: str) -> Api:
+        """The account a browser context is logged in as (an invite's guest has no password)."""
+        self = cls.__new__(cls)
+        self.url, self.s = url, requests.Session()
+        for c in cookies:
+            self.s.cookies.set(c["name"], c["value"])
+        self.csrf = self._csrf(self.s.get(url + page).text)
+        return self
+
+
+def invite_links(platform, n: int) -> list[str]:
+    """A team, a one-lab assessment of LAB and n single-use invite links, made with the CLI."""
+    def cli(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "opslab.cli", *args], env=platform.env, cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    cli("team", "create", "Bench")
+    aid = cli("assessment", "create", "--team", "Bench", "--title", "Bench", "--lab", LAB, "--time", "30m",
+              "--mode", "practice")
+    return [cli("assessment", "invite", aid, f"Bench candidate {i + 1}", "--base-url", platform.url)
+            for i in range(n)]
+
+
+def invite_runs(url: str, needle: str, links: list[str]) -> list[dict]:
+    """Open each link in a new browser context, press Start on the rules page, wait for the prompt."""
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for i, link in enumerate(links):
+                print(f"  invite {i + 1}/{len(links)}: link → rules → Start → prompt", file=sys.stderr)
+                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                ctx.add_init_script(PAGE_PROBE % json.dumps(needle))
+                page = ctx.new_page()
+                page.goto(link)
+                page.click(".rules #start")
+                page.wait_for_url(re.compile(r".*/sessions/[0-9a-f]+$"))
+                sid = page.url.rsplit("/", 1)[1]
+                try:
+                    page.wait_for_function("() => window.__bench && window.__bench.prompt", timeout=120_000)
+                    opened = float(page.evaluate("sessionStorage.getItem('bench_link')"))
+                    click = float(page.evaluate("sessionStorage.getItem('bench_click')"))
+                    marks = page.evaluate("window.__bench")
+                    runs.append({"session": sid, "link_s": (marks["prompt"] - opened) / 1000,
+                                 "start_s": (marks["prompt"] - click) / 1000, "click": click / 1000,
+                                 "rules_s": (click - opened) / 1000, "page": page_phases(click, nav(page), marks)})
+                finally:
+                    cookies = ctx.cookies()
+                    page.goto("about:blank")
+                    guest = Api.of_browser(url, cookies, f"/sessions/{sid}")
+                    guest.stop(sid)  # the attempt's one lab: submitted, so the attempt ends
+                    ctx.close()
+        finally:
+            browser.close()
+    return runs
+
+
+def nav(page) -> dict:
+    """The session page's navigation timing (it came as the redirect of the Start POST)."""
+    return page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
+        return { origin: performance.timeOrigin, redirectEnd: n.redirectEnd,
+                 responseEnd: n.responseEnd, redirectCount: n.redirectCount }; }""")
+
 
 def browser_runs(url: str, needle: str, api: Api) -> list[dict]:
     from playwright.sync_api import sync_playwright
@@ -187,12 +264,9 @@ def browser_runs(url: str, needle: str, api: Api) -> list[dict]:
                 try:
                     page.wait_for_function("() => window.__bench && window.__bench.prompt", timeout=120_000)
                     click = float(page.evaluate("sessionStorage.getItem('bench_click')"))
-                    nav = page.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
-                        return { origin: performance.timeOrigin, redirectEnd: n.redirectEnd,
-                                 responseEnd: n.responseEnd, redirectCount: n.redirectCount }; }""")
                     marks = page.evaluate("window.__bench")
                     run = {"session": sid, "click": click / 1000,
-                           "prompt_s": (marks["prompt"] - click) / 1000, "page": page_phases(click, nav, marks)}
+                           "prompt_s": (marks["prompt"] - click) / 1000, "page": page_phases(click, nav(page), marks)}
                     # Check: as a candidate would, a moment after the prompt (not in the same frame).
                     page.wait_for_timeout(500)
                     page.wait_for_function("() => !document.getElementById('check').disabled")
@@ -312,6 +386,26 @@ def server_phases(db: Path, worker_logs: list[Path], runs: list[dict]) -> None:
     con.close()
 
 
+INVITE_SPANS = [
+    ("POST /invite/<token>/start (guest + row + enqueue + redirect)", None, ("page", "post_done")),
+    ("sandbox ready (from the row's creation)", ("server", "row_created"), ("server", "ready_at")),
+    ("page notices ready (status poll)", ("server", "ready_at"), ("page", "ready_seen")),
+    ("WebSocket handshake", ("page", "ready_seen"), ("page", "ws_open")),
+    ("TTY attach → prompt drawn", ("page", "ws_open"), ("page", "prompt")),
+    ("total", None, ("page", "prompt")),
+]
+
+
+def invite_server_phases(db: Path, runs: list[dict]) -> None:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    for run in runs:
+        created, ready = con.execute("select created_at, ready_at from lab_sessions where id = ?",
+                                     (run["session"],)).fetchone()
+        run["server"] = {"row_created": since(epoch(created), run["click"], 1000),
+                         "ready_at": since(epoch(ready), run["click"], 1000)}
+    con.close()
+
+
 def echo_bench(url: str, api: Api, needle: str, host: str) -> list[float]:
     """Keystroke → echo on the terminal WebSocket, one character at a time, in ms."""
     sid = api.start(LAB)
@@ -372,35 +466,52 @@ def main() -> int:
         print(f"web bench on {p.url}: {LAB}, {RUNS} × (click → prompt, Check → score), "
               f"{ECHO} keystrokes", file=sys.stderr)
         runs = browser_runs(p.url, needle, api)
+        invited = invite_runs(p.url, needle, invite_links(p, INVITE_RUNS)) if INVITE_RUNS else []
         print(f"  {ECHO} keystrokes on the terminal WebSocket", file=sys.stderr)
         echo = echo_bench(p.url, api, needle, host)
         server_phases(p.var / "opslab.db", [p.var / f"{name}.log" for name in ("worker", "grader", "finisher")], runs)
+        invite_server_phases(p.var / "opslab.db", invited)
 
     prompt = [r["prompt_s"] for r in runs]
     check = [r["check_s"] for r in runs]
+    via_link = [r["link_s"] for r in invited]
+    via_start = [r["start_s"] for r in invited]
     figures = [
         ("click Start lab → shell prompt", prompt, "s", TARGET_PROMPT if light else None,
          "light single-container lab" if light else f"{len(lab.hosts)} hosts: no target"),
+        ("invite link opened → rules → Start → prompt", via_link, "s", None,
+         "a new guest per run; Start pressed at once"),
+        ("invite: click Start → shell prompt", via_start, "s", TARGET_PROMPT if light else None,
+         "as Start lab, plus the guest account"),
         ("click Check → score shown", check, "s", TARGET_CHECK if n_checks <= 10 else None,
          f"{n_checks} checks" + ("" if n_checks <= 10 else ": no target")),
         ("keystroke → echo (loopback)", echo, "ms", TARGET_ECHO_MS, "WebSocket, from Python"),
     ]
     rows = []
     for name, values, unit, target, note in figures:
+        if not values:
+            continue
         p50 = pct(values, 50)
         verdict = "-" if target is None else ("ok" if p50 <= target else "MISSED")
-        rows.append([name, str(len(values)), fmt(p50, unit), fmt(pct(values, 95), unit),
-                     "-" if target is None else f"p50 ≤ {fmt(target, unit)}", verdict, note])
+        rows.append([name, str(len(values)), fmt(p50, unit), fmt(pct(values, 95), unit), fmt(min(values), unit),
+                     fmt(max(values), unit), "-" if target is None else f"p50 ≤ {fmt(target, unit)}", verdict, note])
     print(f"\n{LAB} ({len(lab.hosts)} host(s), {n_checks} checks)")
-    print(table(rows, ["FIGURE", "N", "p50", "p95", "TARGET", "", "NOTE"]))
+    print(table(rows, ["FIGURE", "N", "p50", "p95", "min", "max", "TARGET", "", "NOTE"]))
 
     spans = {"prompt": PROMPT_SPANS, "check": CHECK_SPANS}
     for r in runs:
         r["spans_ms"] = {what: {name: span(r, a, b) for name, a, b in defs} for what, defs in spans.items()}
-    for what, title in (("prompt", "click Start lab → shell prompt"), ("check", "click Check → score shown")):
+    for r in invited:
+        r["spans_ms"] = {"invite": {name: span(r, a, b) for name, a, b in INVITE_SPANS}}
+    spans["invite"] = INVITE_SPANS
+    for what, title, of in (("prompt", "click Start lab → shell prompt", runs),
+                            ("invite", "invite: click Start → shell prompt", invited),
+                            ("check", "click Check → score shown", runs)):
+        if not of:
+            continue
         rows = []
         for name, _, _ in spans[what]:
-            vals = [v for r in runs if (v := r["spans_ms"][what][name]) is not None]
+            vals = [v for r in of if (v := r["spans_ms"][what][name]) is not None]
             if vals:
                 rows.append([name, f"{statistics.median(vals):.0f}", f"{max(vals):.0f}"])
         print(f"\nwhere {title} goes (ms; each span's own median and max over the runs)")
@@ -415,6 +526,8 @@ def main() -> int:
         "prompt_p50": pct(prompt, 50), "prompt_p95": pct(prompt, 95),
         "check_p50": pct(check, 50), "check_p95": pct(check, 95),
         "echo_ms_p50": pct(echo, 50), "echo_ms_p95": pct(echo, 95),
+        "invite_link_prompt_p50": pct(via_link, 50) if via_link else None,
+        "invite_start_prompt_p50": pct(via_start, 50) if via_start else None, "invite_runs": invited,
         "targets": {"prompt_p50_s": TARGET_PROMPT, "check_p50_s": TARGET_CHECK, "echo_p50_ms": TARGET_ECHO_MS},
         "prompt": prompt, "check": check, "echo_ms": echo, "runs_detail": runs}, indent=2))
     print(f"\nwritten {OUT}")

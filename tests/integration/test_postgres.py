@@ -145,3 +145,17 @@ def test_caps_and_grade_claims_hold_under_parallel_requests_on_postgresql(postgr
     assert won.count(True) == 1
     with session_scope(app) as s:
         assert s.get(Grade, gid).attempts == 1
+
+
+def test_started_attempts_get_their_terms_pinned_on_postgresql(postgres_url):
+    """Migration 8c4d2e6f1a37's backfill on PostgreSQL, from a fresh schema at the revision before it."""
+    import sqlalchemy as sa
+
+    from tests.web.test_assessments import check_terms_backfill
+
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as c:  # the module's other tests migrated this database already: start afresh
+        c.execute(sa.text("DROP SCHEMA public CASCADE"))
+        c.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    check_terms_backfill(postgres_url)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from tests.web.conftest import csrf_from
 from webapp import assessments, invites
 from webapp.db import session_scope
-from webapp.models import Assessment, Grade, Invite, LabSession, Mode, Role, State, Team, User, utcnow
+from webapp.models import Assessment, Grade, Invite, LabSession, Mode, Role, State, Team, User, aware, utcnow
 
 PW = "password-123"
 
@@ -508,3 +509,203 @@ def test_commands_csv_and_chart_are_safe_with_what_candidates_type():
     assert "'=HYPERLINK" in csv  # a spreadsheet shows it as text, never runs it
     svg = reports.skill_chart({"linux": 50.0, "<script>": 10.0})
     assert "<script>" not in svg and "&lt;script&gt;" in svg and svg.startswith("<svg")
+
+
+# -- editing and archiving ------------------------------------------------------------------------
+
+@pytest.fixture
+def two_labs(tmp_path, monkeypatch):
+    """A catalogue of greeting-file and a second lab, greeting-twice (its copy)."""
+    import shutil
+
+    from tests.conftest import FIXTURE_LABS
+
+    root = tmp_path / "labs"
+    shutil.copytree(FIXTURE_LABS / "greeting-file", root / "greeting-file")
+    shutil.copytree(FIXTURE_LABS / "greeting-file", root / "greeting-twice")
+    spec = root / "greeting-twice" / "lab.yaml"
+    spec.write_text(spec.read_text().replace("id: greeting-file", "id: greeting-twice", 1))
+    monkeypatch.setenv("OPSLAB_LABS", str(root))
+    return root
+
+
+def test_edits_leave_started_attempts_on_the_terms_they_started_with(app, client, world, two_labs):
+    ada = start_invite(client, world["token"])  # started before the edit
+    ada_session = ada.headers["Location"].rsplit("/", 1)[1]
+    with session_scope(app) as s:
+        a = s.get(Assessment, world["assessment"])
+        bo, bo_token = invites.create_invite(s, a, "Bo")  # sent before the edit, not started
+        bo_id, bo_expires = bo.id, bo.expires_at
+    csrf = log_in(client, "rev@acme.test")
+    form = {"csrf_token": csrf, "title": "Platform lead v2", "lab": "greeting-twice", "weight-greeting-twice": "5",
+            "time_limit": "30m", "mode": "practice", "invite_days": "3"}
+    page = client.get(f"/assessments/{world['assessment']}/edit").get_data(as_text=True)
+    assert 'value="Platform lead"' in page and 'value="greeting-file" id="lab-greeting-file" checked' in page
+    assert client.post(f"/assessments/{world['assessment']}/edit", data=form).status_code == 302
+    with session_scope(app) as s:
+        a, inv = s.get(Assessment, world["assessment"]), s.get(Invite, world["invite"])
+        assert (a.title, a.labs, a.time_limit, a.mode, a.invite_days) == (
+            "Platform lead v2", [{"lab": "greeting-twice", "weight": 5}], 1800, Mode.practice, 3)
+        t = assessments.terms(inv)  # Ada keeps what she started with
+        assert (t.labs, t.time_limit, t.mode) == ([{"lab": "greeting-file", "weight": 2}], 600, Mode.exam)
+        assert assessments.clock(inv, []).limit == 600 + 300
+        with pytest.raises(invites.SessionError, match="this is an exam"):
+            assessments.allow(s, s.get(LabSession, ada_session), "check")
+        assert aware(s.get(Invite, bo_id).expires_at) == aware(bo_expires)  # a link already sent keeps its date
+        fresh, _ = invites.create_invite(s, a, "Cy")
+        assert abs((fresh.expires_at - utcnow()) - timedelta(days=3)) < timedelta(minutes=1)
+    report = client.get(f"/api/v1/invites/{world['invite']}/report").json
+    assert [(lab["lab"], lab["weight"]) for lab in report["labs"]] == [("greeting-file", 2)]
+    assert report["assessment"]["mode"] == "exam" and report["assessment"]["edited_since_start"]
+    assert report["time"]["limit"] == 900
+    detail = client.get(f"/assessments/{world['assessment']}").get_data(as_text=True)
+    assert "<th>greeting-twice</th>" in detail and "<th>greeting-file</th>" in detail  # both kinds of attempt
+    # Bo had not started: he gets the new terms
+    with client.session_transaction() as sess:
+        sess.clear()
+    rules = client.get(f"/invite/{bo_token}").get_data(as_text=True)
+    assert "30 min" in rules and "Practice mode" in rules
+    bo_start = start_invite(client, bo_token)
+    with session_scope(app) as s:
+        bo_lab = s.get(LabSession, bo_start.headers["Location"].rsplit("/", 1)[1])
+        assert bo_lab.lab_id == "greeting-twice" and s.get(Invite, bo_id).terms["time_limit"] == 1800
+    log_in(client, "rev@acme.test")
+    bo_report = client.get(f"/api/v1/invites/{bo_id}/report").json
+    assert not bo_report["assessment"]["edited_since_start"]
+
+
+def test_a_start_after_an_edit_shows_the_rules_again(app, client, world):
+    page = client.get(f"/invite/{world['token']}").get_data(as_text=True)
+    shown = re.search(r'name="terms" value="([0-9a-f]+)"', page).group(1)
+    with session_scope(app) as s:
+        assessments.edit_assessment(s, s.get(Assessment, world["assessment"]), {"time_limit": "20m"})
+    r = client.post(f"/invite/{world['token']}/start", data={"csrf_token": csrf_from(page), "terms": shown})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and "changed this assessment while this page" in body and "25 min" in body
+    with session_scope(app) as s:
+        assert s.get(Invite, world["invite"]).used_at is None  # nothing started
+    again = re.search(r'name="terms" value="([0-9a-f]+)"', body).group(1)
+    r = client.post(f"/invite/{world['token']}/start", data={"csrf_token": csrf_from(body), "terms": again})
+    assert r.status_code == 302
+    with session_scope(app) as s:
+        assert s.get(Invite, world["invite"]).terms["time_limit"] == 1200
+
+
+def test_archiving_closes_unused_links_and_new_invites_but_not_running_attempts_or_reports(app, client, world):
+    with session_scope(app) as s:
+        _, unused = invites.create_invite(s, s.get(Assessment, world["assessment"]), "Dee")
+    running = start_invite(client, world["token"])
+    aid = world["assessment"]
+    other = app.test_client()
+    csrf = log_in(other, "rev@acme.test")
+    assert other.post(f"/assessments/{aid}/archive", data={"csrf_token": csrf}).status_code == 302
+    assert "Platform lead" not in other.get("/assessments").get_data(as_text=True)
+    assert "Platform lead" in other.get("/assessments?archived=1").get_data(as_text=True)
+    assert other.get("/api/v1/assessments").json["assessments"] == []
+    archived = other.get("/api/v1/assessments?archived=true").json["assessments"]
+    assert [a["id"] for a in archived] == [aid] and archived[0]["archived_at"]
+    detail = other.get(f"/assessments/{aid}").get_data(as_text=True)
+    assert 'id="archived"' in detail and 'id="invite"' not in detail
+    h = {"X-CSRFToken": csrf}
+    refused = other.post(f"/api/v1/assessments/{aid}/invites", json={"label": "Eve"}, headers=h)
+    assert refused.status_code == 409 and "archived" in refused.json["error"]
+    assert other.post(f"/assessments/{aid}/invites", data={"csrf_token": csrf, "label": "Eve"}).status_code == 409
+    assert other.patch(f"/api/v1/assessments/{aid}", json={"title": "x"}, headers=h).status_code == 409
+    # the unused link says plainly that the assessment is closed
+    r = app.test_client().get(f"/invite/{unused}")
+    assert r.status_code == 410 and "This assessment is closed" in r.get_data(as_text=True)
+    assert app.test_client().post(f"/invite/{unused}/start", data={}).status_code in (400, 410)
+    # the attempt already running goes on, and its report stays readable
+    assert client.get("/attempt").status_code == 200
+    assert client.get(running.headers["Location"]).status_code == 200
+    assert other.get(f"/invites/{world['invite']}/report").status_code == 200
+    assert other.get(f"/api/v1/invites/{world['invite']}/report").json["invite"]["status"] == "running"
+    restored = other.post(f"/api/v1/assessments/{aid}/restore", headers=h)
+    assert restored.status_code == 200 and restored.json["archived_at"] is None
+    assert app.test_client().get(f"/invite/{unused}").status_code == 200
+
+
+def test_edit_and_archive_are_the_teams_alone_and_edits_are_checked(app, client, world):
+    aid = world["assessment"]
+    for actor, status in (("rev@other.test", 404), ("cand@x.test", 403), ("inst@x.test", 403)):
+        csrf = log_in(client, actor)
+        h = {"X-CSRFToken": csrf}
+        assert client.get(f"/assessments/{aid}/edit").status_code == status, actor
+        assert client.post(f"/assessments/{aid}/edit", data={"csrf_token": csrf, "title": "x"}).status_code == status
+        assert client.post(f"/assessments/{aid}/archive", data={"csrf_token": csrf}).status_code == status
+        assert client.patch(f"/api/v1/assessments/{aid}", json={"title": "x"}, headers=h).status_code == status
+        assert client.post(f"/api/v1/assessments/{aid}/archive", headers=h).status_code == status
+    with session_scope(app) as s:
+        a = s.get(Assessment, aid)
+        assert (a.title, a.archived_at) == ("Platform lead", None)
+    h = {"X-CSRFToken": log_in(client, "admin@x.test")}
+    r = client.patch(f"/api/v1/assessments/{aid}", json={"mode": "practice"}, headers=h)
+    assert r.status_code == 200 and (r.json["mode"], r.json["time_limit"], r.json["title"]) == ("practice", 600,
+                                                                                                  "Platform lead")
+    bad = client.patch(f"/api/v1/assessments/{aid}", json={"team": 2, "title": "y"}, headers=h)
+    assert bad.status_code == 400 and "team: not editable" in bad.json["error"]
+    bad = client.patch(f"/api/v1/assessments/{aid}", json={"time_limit": "forever"}, headers=h)
+    assert bad.status_code == 400 and "time_limit" in bad.json["error"]
+    csrf = log_in(client, "rev@acme.test")
+    bad = client.post(f"/assessments/{aid}/edit", data={"csrf_token": csrf, "title": "", "lab": "greeting-file",
+                                                        "time_limit": "10m", "mode": "exam", "invite_days": "7"})
+    assert bad.status_code == 400 and "title: expected 1 to 200 characters" in bad.get_data(as_text=True)
+    with session_scope(app) as s:
+        assert s.get(Assessment, aid).title == "Platform lead"  # all or nothing
+
+
+def test_cli_edits_and_archives(app, world, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from opslab.cli import main
+
+    monkeypatch.setenv("OPSLAB_DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("OPSLAB_VAR", str(tmp_path))
+    run = lambda *args: CliRunner().invoke(main, list(args))  # noqa: E731
+    aid = str(world["assessment"])
+    with session_scope(app) as s:
+        invites.start(s, s.get(Invite, world["invite"]), app.config)
+    r = run("assessment", "edit", aid, "--time", "45m", "--mode", "practice", "--lab", "greeting-file:4")
+    assert r.exit_code == 0 and "1 attempt(s) already started keep their terms" in r.output
+    assert run("assessment", "edit", aid).exit_code == 1
+    assert "time_limit" in run("assessment", "edit", aid, "--time", "9h").output
+    with session_scope(app) as s:
+        a = s.get(Assessment, world["assessment"])
+        assert (a.time_limit, a.mode, a.labs) == (2700, Mode.practice, [{"lab": "greeting-file", "weight": 4}])
+    assert run("assessment", "archive", aid).output.strip() == f"assessment {aid} is now archived"
+    assert "Platform lead" not in run("assessment", "list").output
+    assert "Platform lead" in run("assessment", "list", "--archived").output
+    assert "archived" in run("assessment", "invite", aid, "Late").output
+    assert run("assessment", "archive", aid, "--restore").output.strip() == f"assessment {aid} is now open"
+    assert run("assessment", "archive", "999").exit_code == 1
+
+
+def test_the_migration_pins_attempts_started_before_it(tmp_path):
+    check_terms_backfill(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def check_terms_backfill(url: str) -> None:
+    """Migration 8c4d2e6f1a37 on a database of the revision before it, 7c4e2a9f1d35 (also run on PostgreSQL)."""
+    import sqlalchemy as sa
+
+    from webapp.migrate import upgrade
+
+    upgrade(url, "7c4e2a9f1d35")
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO teams (id, name, created_at) VALUES (1, 'Acme', '2026-12-01')"))
+        c.execute(sa.text("INSERT INTO assessments (id, team_id, title, labs, time_limit, mode, invite_days, created_at)"
+                          " VALUES (1, 1, 'T', '[{\"lab\": \"greeting-file\", \"weight\": 2}]', 600, 'exam', 7,"
+                          " '2026-12-01')"))
+        for i, used in ((1, "'2026-12-01'"), (2, "NULL")):
+            c.execute(sa.text(f"INSERT INTO invites (id, assessment_id, token_hash, label, extra_time, expires_at,"
+                              f" used_at, reopened, created_at) VALUES ({i}, 1, 'h{i}', 'x', 0, '2026-12-09', {used}, 0,"
+                              f" '2026-12-01')"))
+    upgrade(url)
+    with engine.connect() as c:
+        rows = dict(c.execute(sa.text("SELECT id, terms FROM invites ORDER BY id")).all())
+        pinned = rows[1] if isinstance(rows[1], dict) else json.loads(rows[1])  # PostgreSQL hands JSON back parsed
+        assert pinned == {"labs": [{"lab": "greeting-file", "weight": 2}], "time_limit": 600, "mode": "exam"}
+        assert rows[2] is None
+        assert c.execute(sa.text("SELECT archived_at FROM assessments")).scalar() is None
+    engine.dispose()

@@ -51,11 +51,13 @@ POLICY = {
     "invites.attempt": "attempt",
     "invites.advance": "attempt",
     **{e: "hiring" for e in (
-        "reviewers.index", "reviewers.new", "reviewers.detail", "reviewers.invite", "reviewers.export",
+        "reviewers.index", "reviewers.new", "reviewers.detail", "reviewers.edit", "reviewers.archive",
+        "reviewers.invite", "reviewers.export",
         "reviewers.live", "reviewers.recording", "reviewers.recording_tail", "reviewers.report", "reviewers.revoke",
         "reviewers.chart", "reviewers_api.assessment_list", "reviewers_api.assessment_get",
         "reviewers_api.invite_create", "reviewers_api.assessment_results", "reviewers_api.invite_report",
-        "reviewers_api.invite_revoke", "reviewers_api.role_templates")},
+        "reviewers_api.invite_revoke", "reviewers_api.role_templates", "reviewers_api.assessment_archive",
+        "reviewers_api.assessment_restore")},
     "teams.admin": "admin",
     "metrics.metrics": "admin",
 }
@@ -123,9 +125,9 @@ def test_every_route_answers_each_role_as_its_policy_says(app, world):
             if method == "GET":
                 r = client.get(url)
             elif url.startswith("/api/"):
-                r = client.post(url, json=BODIES.get(rule.endpoint, {}), headers={"X-CSRFToken": csrf})
+                r = client.open(url, method=method, json=BODIES.get(rule.endpoint, {}), headers={"X-CSRFToken": csrf})
             else:
-                r = client.post(url, data={"csrf_token": csrf})
+                r = client.open(url, method=method, data={"csrf_token": csrf})
             to_login = r.status_code == 302 and re.search(r"/login", r.headers.get("Location", ""))
             denied = r.status_code in (401, 403) or to_login
             if r.status_code >= 500:
