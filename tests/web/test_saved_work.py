@@ -10,8 +10,8 @@ import json
 import pytest
 
 from opslab import engine
-from tests.web.test_views import add_session
 from opslab.saved_work import SavedHost
+from tests.web.test_views import add_session
 from webapp import saved
 from webapp.db import session_scope
 from webapp.models import LabSession, SavedWork, State
