@@ -33,7 +33,8 @@ MANIFEST = "manifest.json"
 # Never saved: kernel and runtime file systems, what a reboot empties, caches and package
 # lists, the engine's per-container files, and our own staging folders.
 SKIPPED = ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/run", "/var/lock", "/var/cache", "/var/lib/apt/lists",
-           "/var/log/journal", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/.dockerenv")
+           "/var/log/journal", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/.dockerenv",
+           "/usr/sbin/docker-init")
 MODIFIED, ADDED, DELETED = 0, 1, 2  # the engine's diff kinds
 
 
