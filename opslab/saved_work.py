@@ -90,7 +90,7 @@ def save_work(sandbox: Sandbox, lab: Lab, dest: Path, max_bytes: int | None = No
             left -= size
             hosts.append(SavedHost(host.name, len(keep), deleted, size))
         (tmp / MANIFEST).write_text(json.dumps({"lab": lab.id, "lab_version": lab.version, "saved_at": time.time(),
-                                                "hosts": [h.__dict__ for h in hosts]}))
+                                                "params": dict(sandbox.params), "hosts": [h.__dict__ for h in hosts]}))
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
     except BaseException:
@@ -108,12 +108,20 @@ def _tops(paths: list[str]) -> list[str]:
     return tops
 
 
+def read_manifest(src: Path) -> dict:
+    """A saved folder's manifest (lab, lab_version, params, hosts); InfraError if it is not one."""
+    try:
+        return json.loads((src / MANIFEST).read_text())
+    except (OSError, ValueError) as e:
+        raise InfraError(f"{src} is not saved work ({MANIFEST}: {e}); `opslab stop SESSION --save DIR` makes one") from None
+
+
 def restore_work(sandbox: Sandbox, lab: Lab, src: Path) -> None:
     """Put saved work back into a freshly set-up sandbox of the same lab: each host's tar as
     root (owners and modes as saved), then its deleted paths removed; then the lab's
     `services:` start again from the restored files (opslab.quiesce)."""
-    manifest = json.loads((src / MANIFEST).read_text())
-    for host in manifest["hosts"]:
+    manifest = read_manifest(src)
+    for host in manifest.get("hosts", []):
         name = host["name"]
         if name not in sandbox.hosts:
             continue  # the lab no longer has this host: nothing to put back there
