@@ -118,7 +118,7 @@ def read_manifest(src: Path) -> dict:
 
 def restore_work(sandbox: Sandbox, lab: Lab, src: Path) -> None:
     """Put saved work back into a freshly set-up sandbox of the same lab: each host's tar as
-    root (owners and modes as saved), then its deleted paths removed; then the lab's
+    root (owners and modes as saved), then its deleted paths removed (those it can); then the lab's
     `services:` start again from the restored files (opslab.quiesce)."""
     manifest = read_manifest(src)
     for host in manifest.get("hosts", []):
@@ -131,8 +131,7 @@ def restore_work(sandbox: Sandbox, lab: Lab, src: Path) -> None:
         if host["deleted"]:
             stage = f"opslab-restore-{os.getpid()}"
             sandbox.put_files(name, "/run", {f"{stage}/deleted": "\0".join(host["deleted"]).encode()})
-            result = sandbox.exec(name, ["/bin/sh", "-c", f"xargs -0 -r rm -rf -- < /run/{stage}/deleted; "
-                                                          f"rc=$?; rm -rf /run/{stage}; exit $rc"], workdir="/")
-            if result.exit_code != 0:
-                raise InfraError(f"could not delete what you had deleted on host {name}: {result.output[-300:]}")
+            # best effort: a path this sandbox cannot delete (a mount point) stays, and Resume goes on
+            sandbox.exec(name, ["/bin/sh", "-c", f"xargs -0 -r rm -rf -- < /run/{stage}/deleted 2>/dev/null; "
+                                                 f"rm -rf /run/{stage}"], workdir="/")
     quiesce(sandbox, lab)
