@@ -39,6 +39,7 @@ from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit, watch
 from opslab.quiesce import quiesce
+from opslab.saved_work import SavedHost, WorkTooLarge, restore_work, save_work
 
 __all__ = ["DRAWS", "KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ParamError",
            "ProviderInfo", "Report", "SANDBOX_OOM", "Sandbox", "SandboxDown", "SandboxInfo", "SandboxNotFound",
@@ -46,8 +47,8 @@ __all__ = ["DRAWS", "KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged",
            "ended_for_disk", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
            "grade_session", "lab_for_session", "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab",
            "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "sandboxes_down",
-           "session_params", "start_lab", "sweep",
-           "validate_lab", "warm_up", "watch_disks"]
+           "save_session_work", "session_params", "start_lab", "sweep",
+           "validate_lab", "warm_up", "watch_disks", "WorkTooLarge"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
 GRACE = 15 * 60       # a sandbox outlives its lab's time limit by this much before the reaper takes it
@@ -153,12 +154,14 @@ def session_params(lab: Lab, session: str) -> dict[str, Value]:
 
 
 def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
-              progress: Progress = lambda s: None, params: dict[str, Value] | None = None) -> Sandbox:
+              progress: Progress = lambda s: None, params: dict[str, Value] | None = None,
+              restore: Path | None = None) -> Sandbox:
     """Create the lab's sandbox and run setup.sh; nothing is left behind if either fails.
 
     The lab's parameters are drawn from the session id (session_params); `params` sets some
     or all of them instead (ParamError for a value a draw could not give). The sandbox keeps
-    them (its labels), so run_script and every grade find them.
+    them (its labels), so run_script and every grade find them. `restore`: a folder of
+    saved work (save_session_work) put back after setup (opslab.saved_work).
     """
     session = session or new_session_id()
     values = complete(lab.spec.params, params or {}, seed=session)
@@ -170,6 +173,9 @@ def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
     try:
         progress("running setup")
         run_script(sandbox, lab, lab.path / "setup.sh", "setup.sh")
+        if restore is not None:
+            progress("putting your saved work back")
+            restore_work(sandbox, lab, restore)
     except BaseException:
         sandbox.destroy()
         raise
@@ -271,6 +277,13 @@ def grade_session(session: str, lab: Lab | None = None) -> Report:
     report = grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
     report.params = dict(sandbox.params)  # what this attempt's checks judged against
     return report
+
+
+def save_session_work(session: str, dest: Path, max_bytes: int | None = None) -> list[SavedHost]:
+    """Save what the candidate changed on a live session's shell hosts since the image into
+    `dest` (opslab.saved_work: WorkTooLarge past OPSLAB_SAVED_WORK_LIMIT)."""
+    sandbox = provider().get(session)
+    return save_work(sandbox, lab_for_session(sandbox.lab, sandbox.lab_version, session), dest, max_bytes)
 
 
 def quiesce_session(session: str) -> None:

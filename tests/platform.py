@@ -52,7 +52,8 @@ class Platform:
         from webapp import create_app
 
         return create_app({"DATABASE_URL": self.env["OPSLAB_DATABASE_URL"], "REDIS_URL": self.env["OPSLAB_REDIS_URL"],
-                           "RECORDINGS_DIR": self.env["OPSLAB_RECORDINGS"]})
+                           "RECORDINGS_DIR": self.env["OPSLAB_RECORDINGS"],
+                           "SAVED_WORK_DIR": str(Path(self.env["OPSLAB_VAR"]) / "saved-work")})
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from webapp import recovery, services, tasks
+from webapp import recovery, saved, services, tasks
 from webapp.auth import user_for_token
 from webapp.catalogue import catalogue
 from webapp.db import db
@@ -162,6 +162,27 @@ def stop(session_id: str):
         tasks.enqueue_finish(ls.id)
     tasks.admit_waiting(db(), current_app.config)  # a slot may have freed: the next in line starts
     return jsonify(status(ls)), 202
+
+
+@bp.route("/saved")
+@api_auth
+def saved_list():
+    return jsonify(saved=[saved.view(sw) for sw in saved.mine(db(), g.user)])
+
+
+@bp.route("/saved/<int:saved_id>/resume", methods=["POST"])
+@api_auth
+def saved_resume(saved_id: int):
+    ls = saved.resume(db(), g.user, saved_id, current_app.config)
+    tasks.enqueue_provision(ls.id)  # if the queue is away, the sweep queues it again (services.stalled_starts)
+    return jsonify(status(ls)), 202
+
+
+@bp.route("/saved/<int:saved_id>", methods=["DELETE"])
+@api_auth
+def saved_delete(saved_id: int):
+    saved.delete(db(), g.user, saved_id)
+    return jsonify(deleted=saved_id)
 
 
 @bp.errorhandler(404)

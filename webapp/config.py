@@ -63,6 +63,7 @@ def defaults() -> dict:
         "DATABASE_URL": database_url(),
         "REDIS_URL": env("OPSLAB_REDIS_URL", "redis://127.0.0.1:6390/0"),
         "RECORDINGS_DIR": str(Path(env("OPSLAB_RECORDINGS", var / "recordings"))),
+        "SAVED_WORK_DIR": str(var / "saved-work"),  # practice work kept for Resume (webapp.saved)
         "MAX_SESSIONS_PER_USER": int(env("OPSLAB_MAX_SESSIONS_PER_USER", "2")),
         "CAPACITY": int(env("OPSLAB_CAPACITY", "20")),
         # Warm pools (webapp.pools): "" keeps each lab's `warm_pool:` hint, "0" turns them off,

@@ -162,6 +162,10 @@ class LabSession(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Set while the session waits in line for capacity (state `requested`); admission clears it.
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    # Resume (webapp.saved): the saved work put back after setup, and the session whose
+    # parameters it keeps (drawn from that id), so the README, the sandbox and the checks agree.
+    restore_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    params_seed: Mapped[str | None] = mapped_column(String(32), nullable=True)
     user: Mapped[User] = relationship()
     grades: Mapped[list[Grade]] = relationship(back_populates="session", order_by="Grade.id")
 
@@ -213,3 +217,21 @@ class PoolMember(Base):
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued → starting → ready
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SavedWork(Base):
+    """A practice session's changes, kept after its Stop or time-up to Resume later
+    (webapp.saved): the files are under $OPSLAB_VAR/saved-work/<user>/<session>/; `error`
+    says why the work of that session could not be saved (then nothing is kept)."""
+
+    __tablename__ = "saved_work"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    lab_id: Mapped[str] = mapped_column(String(100))
+    lab_version: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[str] = mapped_column(String(32), unique=True)  # the session it was saved from
+    params_seed: Mapped[str] = mapped_column(String(32))  # the session id its lab parameters are drawn from
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    hosts: Mapped[list] = mapped_column(JSON, default=list)  # [{"name", "paths", "deleted": n, "size"}]
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

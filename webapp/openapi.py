@@ -14,6 +14,7 @@ _sid = {"name": "session_id", "in": "path", "required": True,
 _aid = {"name": "assessment_id", "in": "path", "required": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 _iid = {"name": "invite_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+_wid = {"name": "saved_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 _assessment = {"description": "The assessment", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Assessment"}}}}
 _invite = {"description": "The invite", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invite"}}}}
@@ -25,7 +26,7 @@ OPENAPI = {
              "description": "Start labs, watch them provision, grade them and stop them; hiring teams build "
                             "timed assessments, invite candidates and read reports. Authenticate "
                             "with `Authorization: Bearer <token>` (`opslab user token EMAIL`) or the browser "
-                            "session plus an `X-CSRFToken` header on POST."},
+                            "session plus an `X-CSRFToken` header on POST and DELETE."},
     "servers": [{"url": "/api/v1"}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
@@ -92,6 +93,14 @@ OPENAPI = {
                 "invites": {"type": "array", "items": {"$ref": "#/components/schemas/Invite"}}}},
             "Report": {"type": "object", "description": "One attempt: invite, assessment, time {limit, extra, "
                        "used, credited}, percent, labs (tasks, versions), skills, checks, commands, integrity, flags"},
+            "SavedWork": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "lab": _lab_id, "lab_version": {"type": "string"},
+                "session": _sid["schema"], "saved_at": {"type": "string", "format": "date-time"},
+                "size_bytes": {"type": "integer"}, "hosts": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "paths": {"type": "integer"}, "deleted": {"type": "integer"},
+                    "size": {"type": "integer"}}}},
+                "error": {"type": ["string", "null"], "description": "why the work of that session could not be saved"},
+                "can_resume": {"type": "boolean"}}},
             "Lab": {"type": "object", "properties": {
                 "id": _lab_id, "title": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}},
                 "difficulty": {"type": "string"}, "duration": {"type": "string"}, "points": {"type": "integer"}}},
@@ -125,6 +134,17 @@ OPENAPI = {
                           "413": _err}}},
         "/sessions/{session_id}/stop": {"post": {"summary": "Stop: final grade, then the sandbox is removed",
                                                  "parameters": [_sid], "responses": {"202": _status, "401": _err, "404": _err}}},
+        "/saved": {"get": {"summary": "Your saved practice work (kept at Stop or time-up; one per lab)", "responses": {
+            "200": {"description": "Saved work, newest first", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"saved": {"type": "array", "items": {
+                    "$ref": "#/components/schemas/SavedWork"}}}}}}}, "401": _err}}},
+        "/saved/{saved_id}/resume": {"post": {
+            "summary": "Resume: a new session of the saved lab version with the saved work put back after setup",
+            "parameters": [_wid], "responses": {"202": _status, "401": _err, "404": _err, "409": _err, "429": _err,
+                                                 "503": _err}}},
+        "/saved/{saved_id}": {"delete": {"summary": "Delete saved work", "parameters": [_wid], "responses": {
+            "200": {"description": "Deleted", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"deleted": {"type": "integer"}}}}}}, "401": _err, "404": _err}}},
         "/role-templates": {"get": {"summary": "Hiring teams: the role templates and the labs each picks",
                                     "responses": {"200": {"description": "Drafts by role"}, "401": _err, "403": _err}}},
         "/assessments": {

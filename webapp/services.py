@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select, text, update
 
 from opslab import engine
 from opslab.engine import Lab, LabError, LabNotFound, SandboxDown, SandboxNotFound
-from webapp import pools, recovery
+from webapp import pools, recovery, saved
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
 from webapp.recovery import LOST_CHECK_AFTER, worker_id  # noqa: F401 - the names the platform knows them by
 
@@ -70,11 +70,13 @@ def _serialize_starts(s, user: User) -> None:
         s.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def start_session(s, user: User, lab_id: str, config: dict, invite_id: int | None = None) -> LabSession:
+def start_session(s, user: User, lab_id: str, config: dict, invite_id: int | None = None,
+                  restore=None) -> LabSession:
     """Record a requested session after the capacity checks; the caller enqueues provisioning
     (safe to repeat). Starting a lab the user already has running resumes that session. A
     ready member of the lab's warm pool (webapp.pools) makes it ready at once: the clock
-    starts now, and provisioning has nothing left to do."""
+    starts now, and provisioning has nothing left to do. `restore` (a SavedWork, webapp.saved):
+    a cold start of the saved lab version that puts that work back after setup."""
     lab = load_lab(lab_id)
     _serialize_starts(s, user)
     running = s.scalar(select(LabSession).where(LabSession.user_id == user.id, LabSession.lab_id == lab.id,
@@ -87,13 +89,16 @@ def start_session(s, user: User, lab_id: str, config: dict, invite_id: int | Non
     if mine >= config["MAX_SESSIONS_PER_USER"]:
         raise SessionError(f"you already have {mine} labs running (the limit is "
                            f"{config['MAX_SESSIONS_PER_USER']}); stop one before starting another", 429)
-    member = pools.claim(s, lab)
+    member = pools.claim(s, lab) if restore is None else None
     if member is None:
         full = running_count(s) >= config["CAPACITY"]  # then the Start waits in line (admit)
-        ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
+        ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id,
+                        lab_version=lab.version if restore is None else restore.lab_version,
                         state=State.requested, hints_revealed={}, invite_id=invite_id,
                         queued_at=utcnow() if full else None,
-                        progress="waiting for a free sandbox" if full else "waiting for a worker")
+                        progress="waiting for a free sandbox" if full else "waiting for a worker",
+                        restore_from=None if restore is None else restore.id,
+                        params_seed=None if restore is None else restore.params_seed)
         s.add(ls)
         s.commit()
         return ls
@@ -209,7 +214,8 @@ def provision(s, session_id: str) -> None:
     if not _claim_start(s, ls):
         return  # a live worker is starting it
     try:
-        lab = load_lab(ls.lab_id)
+        plan = saved.restore_plan(s, ls)  # Resume: the saved version, its parameters, the work
+        lab = load_lab(ls.lab_id) if plan is None else plan[0]
         if redelivered:  # a previous attempt died half-way: start from a clean slate
             engine.destroy_sandbox(session_id)
 
@@ -218,7 +224,8 @@ def provision(s, session_id: str) -> None:
                       .values(progress=msg[:200]).execution_options(synchronize_session=False))
             s.commit()
 
-        engine.start_lab(lab, session=session_id, progress=progress)
+        engine.start_lab(lab, session=session_id, progress=progress,
+                         **({} if plan is None else {"params": plan[1], "restore": plan[2]}))
     except Exception as e:  # every failure ends in `failed` with a readable reason
         reason = _readable(e)
         if not _finish_start(s, ls, state=State.failed, progress="", ended_at=utcnow(),
@@ -405,6 +412,7 @@ def finish(s, session_id: str) -> None:
         s.refresh(g)
         if g.done_at is None:
             return  # another worker holds the final grade; it finishes the session
+        saved.save_final(s, ls)  # practice work kept for Resume; never raises
         ls.state = State.graded
         s.commit()
     if ls.state == State.graded:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 
 from opslab import engine
-from webapp import services, tasks
+from webapp import saved, services, tasks
 from webapp.auth import login_required
 from webapp.db import db
 from webapp.models import LabSession
@@ -36,7 +36,7 @@ def page(session_id: str):
     if ls is None or not services.can_access(g.user, ls):
         abort(404)  # not 403: do not confirm that someone else's session exists
     lab = services.session_lab(ls)
-    params = tuple(engine.session_params(lab, ls.id).items())  # this attempt's values in the README
+    params = tuple(engine.session_params(lab, ls.params_seed or ls.id).items())  # this attempt's values (a Resume keeps the saved ones)
     return render_template("session.html", ls=ls, lab=lab, user=g.user,
                            readme=readme_html(lab.path / "README.md", lab.version, params))
 
@@ -49,4 +49,20 @@ def mine():
     rows = db().scalars(select(LabSession).where(LabSession.user_id == g.user.id)
                         .order_by(LabSession.created_at.desc()).limit(50)).all()
     titles = {lab.id: lab.spec.title for lab in engine.catalogue()}
-    return render_template("sessions.html", sessions=rows, user=g.user, titles=titles, state_words=STATE_WORDS)
+    return render_template("sessions.html", sessions=rows, user=g.user, titles=titles, state_words=STATE_WORDS,
+                           saved_work=saved.mine(db(), g.user))
+
+
+@bp.route("/saved/<int:saved_id>/resume", methods=["POST"])
+@login_required
+def resume(saved_id: int):
+    ls = saved.resume(db(), g.user, saved_id, current_app.config)
+    tasks.enqueue_provision(ls.id)  # after commit: the worker always finds the row
+    return redirect(url_for("sessions.page", session_id=ls.id))
+
+
+@bp.route("/saved/<int:saved_id>/delete", methods=["POST"])
+@login_required
+def delete_saved(saved_id: int):
+    saved.delete(db(), g.user, saved_id)
+    return redirect(url_for("sessions.mine"))

@@ -159,6 +159,16 @@ class Sandbox(Protocol):
         """Write files (relative path -> bytes or local path) under the existing folder `dest`;
         folders on the way are created private (0700)."""
 
+    def changes(self, host: str) -> list[tuple[str, int]]:
+        """What changed on a host since its image: (path, kind), kind 0 modified, 1 added, 2 deleted."""
+
+    def archive(self, host: str, paths: list[str], dest: Path, limit: int) -> int:
+        """Write a tar of these paths (folders without contents, owners and modes kept) to the
+        local file `dest`; its size, or infra.archive.ArchiveTooLarge past `limit` bytes."""
+
+    def restore_archive(self, host: str, tar: Path) -> None:
+        """Unpack a local tar at the host's root as root, owners and modes as in the tar."""
+
     def shell_command(self, host: str, interactive: bool = True) -> list[str]:
         """argv that opens a root login shell on the host from this machine (`opslab shell`)."""
 

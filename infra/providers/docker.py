@@ -27,7 +27,7 @@ import docker.errors
 from docker.types import EndpointConfig
 
 from infra import seccomp
-from infra.archive import extract_archive
+from infra.archive import ArchiveTooLarge, extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
 from infra.providers import btrfs_quota, docker_disk
@@ -158,6 +158,53 @@ class DockerSandbox:
             raise InfraError(f"{src} does not exist on host {host!r}") from None
         extract_archive(stream, dest)
         return dest / Path(src.rstrip("/")).name
+
+    def changes(self, host: str) -> list[tuple[str, int]]:
+        """What changed on a host since its image, from the engine's diff: (path, kind), kind
+        0 modified, 1 added, 2 deleted."""
+        try:
+            diff = self.client.api.diff(self.container_name(host)) or []
+        except docker.errors.NotFound:
+            raise SandboxNotFound(self.session) from None
+        return [(c["Path"], c["Kind"]) for c in diff]
+
+    def archive(self, host: str, paths: list[str], dest: Path, limit: int) -> int:
+        """Write a tar of these absolute paths (folders without their contents; owners,
+        modes and links kept) to the local file `dest`; its size, or ArchiveTooLarge past
+        `limit` bytes. Paths that vanish meanwhile are left out."""
+        stage = f"opslab-save-{secrets.token_hex(4)}"
+        self.put_files(host, "/run", {f"{stage}/paths": "\0".join(p.lstrip("/") for p in paths).encode()})
+        script = (f"tar -C / --create --no-recursion --null --numeric-owner --ignore-failed-read "
+                  f"--files-from=/run/{stage}/paths --file=- 2>/run/{stage}/err; rc=$?; "
+                  f"[ $rc -le 1 ] || head -c 300 /run/{stage}/err >&2; rm -rf /run/{stage}; exit $rc")
+        api = self.client.api
+        try:
+            ex = api.exec_create(self.container_name(host), ["/bin/sh", "-c", script], environment=EXEC_ENV,
+                                 workdir="/", user="root")
+            size, err = 0, b""
+            with open(dest, "wb") as out:
+                for chunk_out, chunk_err in api.exec_start(ex["Id"], stream=True, demux=True):
+                    if chunk_out:
+                        size += len(chunk_out)
+                        if size > limit:
+                            raise ArchiveTooLarge(f"more than {limit} bytes")
+                        out.write(chunk_out)
+                    err += (chunk_err or b"")[:1000]
+            code = api.exec_inspect(ex["Id"])["ExitCode"]
+        except docker.errors.NotFound:
+            raise SandboxNotFound(self.session) from None
+        if code not in (0, 1):
+            raise InfraError(f"could not archive the changes on host {host!r} (tar exited {code}): "
+                             f"{err.decode(errors='replace').strip()}")
+        return size
+
+    def restore_archive(self, host: str, tar: Path) -> None:
+        """Unpack a local tar at the host's root, as root, owners and modes as in the tar."""
+        with open(tar, "rb") as data:
+            try:
+                self.client.api.put_archive(self.container_name(host), "/", data)
+            except docker.errors.NotFound:
+                raise SandboxNotFound(self.session) from None
 
     def destroy(self) -> None:
         _remove_session(self.client, self.session)

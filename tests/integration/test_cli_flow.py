@@ -63,3 +63,24 @@ def test_a_scaffolded_lab_validates_unchanged(tmp_path, provider, monkeypatch):
     assert result.exit_code == 0 and out["ok"], result.output
     assert {s["name"] for s in out["labs"][0]["steps"]} == {"setup", "solution", "cheat:delete-the-token",
                                                            "cheat:move-the-pages"}
+
+
+def test_stop_save_then_start_restore(greeting_lab_dir, provider, monkeypatch, tmp_path):
+    from opslab import engine
+
+    monkeypatch.setenv("OPSLAB_LABS", str(greeting_lab_dir.parent))
+    runner = CliRunner()
+    session = runner.invoke(main, ["lab", "start", "greeting-file"]).stdout.strip().splitlines()[-1]
+    engine.get_sandbox(session).exec("box", ["/bin/sh", "-c", "echo hello > /srv/greeting.txt"])
+    stopped = runner.invoke(main, ["stop", session, "--save", str(tmp_path / "work")])
+    assert stopped.exit_code == 0 and "saved " in stopped.output, stopped.output
+    again = runner.invoke(main, ["lab", "start", "greeting-file", "--restore", str(tmp_path / "work")])
+    assert again.exit_code == 0, again.output
+    resumed = again.stdout.strip().splitlines()[-1]
+    try:
+        assert "putting your saved work back" in again.output
+        assert engine.get_sandbox(resumed).exec("box", ["cat", "/srv/greeting.txt"]).stdout == "hello\n"
+    finally:
+        runner.invoke(main, ["stop", resumed])
+    wrong = runner.invoke(main, ["lab", "start", "greeting-file", "--restore", str(tmp_path)])
+    assert wrong.exit_code == 1 and "is not saved work" in wrong.output

@@ -11,10 +11,11 @@ import time
 import pytest
 import requests
 import websocket
+from sqlalchemy import select
 
 from tests.platform import ADMIN, CANDIDATE
 from webapp.db import session_scope
-from webapp.models import LabSession, State
+from webapp.models import LabSession, SavedWork, State
 
 # The server ends a terminal (refused, replaced or over) with a close frame, or with a reset
 # when the client's bytes were still unread on its side: either way the shell is gone.
@@ -152,8 +153,11 @@ def test_a_check_does_not_wait_for_the_sandbox_worker(platform):
                 wait_state(who, platform, x, {"destroyed", "failed"})
 
 
-def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):
+def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider, monkeypatch):
     from webapp import services
+
+    for name in ("OPSLAB_LABS", "OPSLAB_VAR"):  # this process grades and saves as a worker would
+        monkeypatch.setenv(name, platform.env[name])
 
     s, csrf = login(platform, CANDIDATE)
     sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
@@ -172,6 +176,9 @@ def test_expiry_grades_and_destroys_and_runs_safely_twice(platform, provider):
         db.refresh(ls)
         assert ls.state == State.destroyed
         assert [g.final for g in ls.grades] == [True]
+        kept = db.scalars(select(SavedWork).where(SavedWork.session_id == sid)).all()  # practice: saved at time-up
+        assert [(w.error, [h["name"] for h in w.hosts]) for w in kept] == [(None, ["box"])]
+        assert (platform.var / "saved-work" / str(ls.user_id) / sid / "manifest.json").is_file()
     assert provider.list(sid) == []
 
 

@@ -125,6 +125,22 @@ def test_files_go_in_private_and_come_out_capped(prov, made, tmp_path):
     assert (out / "x" / "script.sh").read_text() == "echo hi\n"
 
 
+def test_changes_are_listed_archived_and_put_back(prov, made, tmp_path):
+    """What saved practice work needs (opslab.saved_work): the diff, a capped tar, a restore."""
+    from infra.archive import ArchiveTooLarge
+
+    first, second = create(prov, made, hosts=("a",)), create(prov, made, hosts=("a",))
+    first.exec("a", ["/bin/sh", "-c", "mkdir /srv/w && echo hi > /srv/w/f && chmod 640 /srv/w/f && rm /etc/issue"])
+    changes = dict(first.changes("a"))
+    assert (changes["/srv/w"], changes["/srv/w/f"], changes["/etc/issue"]) == (1, 1, 2)
+    size = first.archive("a", ["/srv/w", "/srv/w/f"], tmp_path / "a.tar", limit=1 << 20)
+    assert size == (tmp_path / "a.tar").stat().st_size > 0
+    with pytest.raises(ArchiveTooLarge):
+        first.archive("a", ["/srv/w", "/srv/w/f"], tmp_path / "b.tar", limit=100)
+    second.restore_archive("a", tmp_path / "a.tar")
+    assert second.exec("a", ["stat", "-c", "%a %n", "/srv/w/f"]).stdout == "640 /srv/w/f\n"
+
+
 def test_a_tty_echoes_and_closes(prov, made):
     sb = create(prov, made, hosts=("a",))
     tty = sb.attach_tty("a", cols=100, rows=30)

@@ -18,7 +18,8 @@ def app(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
-                      "RECORDINGS_DIR": str(tmp_path / "rec"), "REDIS_URL": "redis://127.0.0.1:1/0"})
+                      "RECORDINGS_DIR": str(tmp_path / "rec"), "SAVED_WORK_DIR": str(tmp_path / "saved"),
+                      "REDIS_URL": "redis://127.0.0.1:1/0"})
     yield app
 
 

@@ -4,8 +4,8 @@ Every endpoint must have a policy below: a new route without one fails this test
 adds a page or an API call without deciding who may use it. Policies:
 - public: anyone, logged in or not;
 - user: any logged-in account (anonymous: sent to log in, or 401 on the API);
-- owner: the session's owner and admins; anyone else gets 404 (never 403: someone else's
-  session is not confirmed to exist); anonymous: sent to log in, or 401;
+- owner: the session's (or saved work's) owner and admins; anyone else gets 404 (never 403:
+  someone else's session is not confirmed to exist); anonymous: sent to log in, or 401;
 - logout: anyone may post it; it lands on the log-in page and the session is over;
 - invite-link: anyone holding a link (an unknown or spent one is refused in words, never 5xx);
 - attempt: the invitee's own attempt: anonymous is sent away, other accounts never see one;
@@ -26,7 +26,7 @@ import pytest
 from tests.web.conftest import csrf_from
 from tests.web.test_views import add_session
 from webapp.db import session_scope
-from webapp.models import Grade, Role
+from webapp.models import Grade, Role, SavedWork
 
 POLICY = {
     "static": "public",
@@ -40,6 +40,11 @@ POLICY = {
     "api.labs": "user",
     "api.start": "user",
     "sessions.page": "owner",
+    "sessions.resume": "owner",
+    "sessions.delete_saved": "owner",
+    "api.saved_list": "user",
+    "api.saved_resume": "owner",
+    "api.saved_delete": "owner",
     "api.get": "owner",
     "api.check": "owner",
     "api.grade_result": "owner",
@@ -93,7 +98,19 @@ def world(app, make_user):
         s.add(g)
         s.commit()
         gid = g.id
-    return {"users": users, "session": sid, "grade": gid}
+    return {"users": users, "session": sid, "grade": gid, "saved": SAVED_ID}
+
+
+SAVED_ID = 7
+
+
+def _ensure_saved(app, world) -> None:
+    """The owner's saved work (with no files: Resume answers 409), made again after a Delete."""
+    with session_scope(app) as s:
+        if s.get(SavedWork, SAVED_ID) is None:
+            s.add(SavedWork(id=SAVED_ID, user_id=world["users"]["owner"].id, lab_id="greeting-file", lab_version="x",
+                            session_id=world["session"], params_seed=world["session"], hosts=[], size_bytes=0))
+            s.commit()
 
 
 def _client(app, role, world):
@@ -111,7 +128,7 @@ def _client(app, role, world):
 def _url(rule, world) -> str:
     values = {"session_id": world["session"], "grade_id": world["grade"], "lab_id": "greeting-file",
               "filename": "app.css", "assessment_id": 1, "invite_id": 1, "token": "x" * 43, "host": "box",
-              "fmt": "csv"}
+              "fmt": "csv", "saved_id": world["saved"]}
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -122,6 +139,8 @@ def test_every_route_answers_each_role_as_its_policy_says(app, world):
         for role in ROLES:
             client, csrf = _client(app, role, world)
             url = _url(rule, world)
+            if "saved_id" in rule.arguments:
+                _ensure_saved(app, world)
             if method == "GET":
                 r = client.get(url)
             elif url.startswith("/api/"):
