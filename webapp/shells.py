@@ -217,17 +217,18 @@ class Shell:
         """Every window reports its size; only the writer's is the shell's."""
         with self._lock:
             client.size = (cols, rows)
-            if client is self.writer:
-                self._resize(cols, rows)
-                self._broadcast_state()
+            if client is self.writer and self._resize(cols, rows):
+                self._broadcast_state()  # watchers follow the shell's size
 
-    def _resize(self, cols: int, rows: int) -> None:
+    def _resize(self, cols: int, rows: int) -> bool:
+        """Give the shell this size; whether it changed."""
         if (cols, rows) == self.size or self.ended:
-            return
+            return False
         self.size = (cols, rows)
         with contextlib.suppress(Exception):  # a sandbox going away: the guard ends the shell
             self.tty.resize(cols, rows)
         self.rec.resize(cols, rows)
+        return True
 
     def _nudge(self) -> None:
         """A full-screen program (vi, less, top) redraws itself on a size change: one row
