@@ -197,3 +197,34 @@ def test_esc_then_tab_leaves_the_terminal(platform, context):
     assert not page.evaluate("document.activeElement.classList.contains('xterm-helper-textarea')")
     expect(page.locator("#term-hint")).to_be_visible()
     stop(page)
+
+
+def test_the_terminal_fits_its_window_and_a_phone(platform, context):
+    from playwright.sync_api import expect
+
+    page = log_in(context, platform.url, CANDIDATE)
+    start_lab(page)
+    # the bundled font, loaded before xterm.js measured its cells (underscores stay in the cell)
+    assert page.evaluate("""() => document.fonts.check('14px "JetBrains Mono"') &&
+        getComputedStyle(document.querySelector('.term.active .xterm-rows')).fontFamily.startsWith('"JetBrains Mono"')""")
+    size = "() => [document.querySelector('.term.active .xterm-rows').children.length, " \
+           "document.querySelector('.term.active').getBoundingClientRect().bottom]"
+    tall_rows, _ = page.evaluate(size)
+    page.set_viewport_size({"width": 1400, "height": 600})
+    page.wait_for_function(f"() => ({size})()[0] < {tall_rows}")
+    rows, bottom = page.evaluate(size)
+    assert bottom <= 600  # the last row stays above the fold
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.wait_for_function(f"() => ({size})()[0] === {tall_rows}")  # and grows back
+    type_in(page, "stty size\n")
+    expect(page.locator(".term.active .xterm-rows")).to_contain_text(re.compile(rf"\n?{tall_rows} \d+"))
+    page.screenshot(path=str(platform.var / "session-1440.png"))
+
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.wait_for_timeout(300)
+    box = page.locator(".term.active").bounding_box()
+    assert box["y"] < 150 and box["y"] + box["height"] <= 740 and box["width"] >= 320
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375  # nothing sideways
+    page.screenshot(path=str(platform.var / "session-375.png"))
+    stop(page)
