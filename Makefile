@@ -53,7 +53,9 @@ $(ASSETS): webapp/frontend/package.json webapp/frontend/package-lock.json
 	   webapp/static/vendor/fonts/
 	cp webapp/frontend/node_modules/@fontsource/jetbrains-mono/LICENSE webapp/static/vendor/fonts/JetBrainsMono-LICENSE.txt
 
-assets: $(ASSETS)
+# Content-hashed, gzipped copies of the static files (var/assets), ahead of the first page.
+assets: $(ASSETS) $(VENV)/.installed
+	$(BIN)/python -m webapp.assets
 
 PORT ?= 8000
 run: images assets web-deps
