@@ -64,12 +64,12 @@
     t.ws = ws;
   }
 
-  // A dropped WebSocket retries by itself, waiting longer each time (0.5 s doubling to 15 s,
+  // A dropped WebSocket retries by itself, waiting longer each time (0.3 s doubling to 15 s,
   // with jitter), at once when the browser comes back online; the status poll learns whether
   // the lab itself ended.
   function reconnect(host, reason) {
     const t = terms[host];
-    const wait = Math.min(15000, 500 * 2 ** t.retry) * (0.75 + Math.random() / 2);
+    const wait = Math.min(15000, 300 * 2 ** t.retry) * (0.75 + Math.random() / 2);
     t.retry += 1;
     t.lost = reason || "connection lost";
     banner();
