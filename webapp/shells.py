@@ -161,13 +161,17 @@ class Shell:
             self._attached_before = True
             self.clients.append(client)
             self.idle_since = None
+            writes = client.owner and (self.writer is None or (client.tab and self.writer.tab == client.tab))
+            if writes:
+                self.writer = client
+                if again:
+                    self.rec.marker("reconnected")  # a reload or a network drop: counted in reports
             client.send({"hello": True, **self._state(client)})
             client.send(self.replay())
-            if client.owner and (self.writer is None or (client.tab and self.writer.tab == client.tab)):
-                self._make_writer(client, reconnect=again)
-            else:
-                self._broadcast_state()
-        if client is self.writer and self.full_screen():
+            if writes:
+                self._resize(*client.size)
+            self._broadcast_state()
+        if writes and self.full_screen():
             self._nudge()
 
     def detach(self, client: Client) -> None:
@@ -184,16 +188,11 @@ class Shell:
         """"Use this window": an owner's watcher becomes the writer; the old writer watches."""
         with self._lock:
             if client.owner and client in self.clients and self.writer is not client:
-                self._make_writer(client, reconnect=False)
+                self.writer = client
+                self._resize(*client.size)
+                self._broadcast_state()
         if self.full_screen():
             self._nudge()
-
-    def _make_writer(self, client: Client, reconnect: bool) -> None:  # with the lock held
-        self.writer = client
-        if reconnect:
-            self.rec.marker("reconnected")  # a reload or a network drop: counted in reports
-        self._resize(*client.size)
-        self._broadcast_state()
 
     def _state(self, client: Client) -> dict:  # with the lock held
         return {"role": "writer" if client is self.writer else "watcher",

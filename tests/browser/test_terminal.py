@@ -4,6 +4,7 @@ after a dropped connection, and Ctrl+V as a bracketed paste."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -219,6 +220,21 @@ def test_the_terminal_fits_its_window_and_a_phone(platform, context):
     type_in(page, "stty size\n")
     expect(page.locator(".term.active .xterm-rows")).to_contain_text(re.compile(rf"\n?{tall_rows} \d+"))
     page.screenshot(path=str(platform.var / "session-1440.png"))
+
+    # an underscore renders: a row of nothing but underscores has lit pixels
+    type_in(page, "clear; printf '%.0s_' {1..30}; echo\n")
+    line = page.locator(".term.active .xterm-rows > div").filter(has_text=re.compile(r"^_{30}\s*$"))
+    expect(line).to_have_count(1)
+    png = base64.b64encode(line.screenshot()).decode()
+    scratch = context.new_page()  # about:blank: no CSP to refuse a data: image
+    lit = scratch.evaluate("""async (png) => { const img = new Image(); img.src = 'data:image/png;base64,' + png;
+        await img.decode(); const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 300) n++;
+        return n; }""", png)
+    scratch.close()
+    assert lit > 30, lit  # at least a pixel per underscore
 
     page.set_viewport_size({"width": 375, "height": 740})
     page.wait_for_timeout(300)

@@ -83,7 +83,8 @@ def test_the_first_window_writes_and_a_second_watches_until_it_takes_over(shell)
     ws1, c1 = window(shell, tab="a")
     ws2, c2 = window(shell, tab="b")
     until(lambda: ws2.states() and ws1.states()[-1]["windows"] == 2)
-    assert ws1.states()[-1]["role"] == "writer"
+    assert ws1.states()[0]["hello"] and ws1.states()[0]["role"] == "writer"  # no read-only flash
+    assert ws2.states()[0]["role"] == "watcher"
     assert ws2.states()[-1] == {"role": "watcher", "can_take": True, "writer": True, "windows": 2, "size": [80, 24]}
     shell.input(c2, "watcher keys\n")  # ignored
     shell.input(c1, "ls\n")
