@@ -133,20 +133,31 @@ def test_a_second_window_watches_until_it_is_used(platform, context):
 
 
 def test_a_dropped_connection_reconnects_by_itself(platform, context):
+    """Offline: the terminal says it reconnects and the status poll that the server does not
+    answer, each retrying with backoff; back online, both recover by themselves."""
     from playwright.sync_api import expect
 
+    # Chromium's offline mode fails requests but not WebSockets: while "offline", the route
+    # below answers each new terminal socket by closing it, as a dead network would.
+    offline = []
+    context.route_web_socket(re.compile(r"/terminal/"),
+                             lambda ws: ws.close(code=1011, reason="") if offline else ws.connect_to_server())
     page = log_in(context, platform.url, CANDIDATE)
     start_lab(page)
     rows = page.locator(".term.active .xterm-rows")
     type_in(page, "cd /etc\n")
     context.set_offline(True)
+    offline.append(True)
     page.evaluate("window.__sockets.forEach((ws) => ws.close())")
     expect(page.locator("#term-banner-text")).to_have_text("Reconnecting…")
     page.wait_for_timeout(3000)  # a few tries fail while offline, each waiting longer
     tries = page.evaluate("window.__sockets.length")
     assert 2 <= tries <= 6, tries
+    expect(page.locator("#state")).to_have_text("The server is not answering — retrying…")
+    offline.clear()
     context.set_offline(False)
     expect(page.locator("#term-banner")).to_be_hidden(timeout=20_000)
+    expect(page.locator("#state")).to_have_text("Ready", timeout=20_000)
     type_in(page, "echo back-in-$PWD\n")
     expect(rows).to_contain_text("back-in-/etc")
     stop(page)

@@ -77,9 +77,10 @@
     t.timer = setTimeout(() => { t.timer = null; if (state === "ready") openTerminal(host); }, wait);
     if (t.retry === 1 || t.retry % 3 === 0) pollNow();
   }
-  window.addEventListener("online", () => Object.keys(terms).forEach((h) => {
-    if (terms[h].timer && state === "ready") openTerminal(h);
-  }));
+  window.addEventListener("online", () => {
+    pollNow();
+    Object.keys(terms).forEach((h) => { if (terms[h].timer && state === "ready") openTerminal(h); });
+  });
 
   // A text frame is the window's state: writer or watcher, the shell's size. The first one
   // ("hello") comes before the replay of recent output, so the screen starts clean.
@@ -336,7 +337,7 @@
   async function poll() {
     clearTimeout(pollTimer); pollTimer = null;
     let r = null;
-    try { r = await api(""); } catch (_e) { r = null; }  // the network is down
+    try { r = await api("", { signal: AbortSignal.timeout(10000) }); } catch (_e) { r = null; }  // down, or no answer in 10 s
     if (r && (r.ok || r.status < 500)) {
       pollFailures = 0;
       if (r.ok) render(r.body);
