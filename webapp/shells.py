@@ -28,6 +28,7 @@ from simple_websocket import ConnectionClosed
 
 REPLAY_BYTES = 256 << 10    # recent output kept per shell for a replay (the scrollback bound)
 CLIENT_BACKLOG = 4 << 20    # bytes a client may fall behind before it is dropped
+MAX_WINDOWS = 8             # windows on one shell at once (each holds threads and a backlog)
 # DEC private modes a replay restores, with their power-on values.
 MODES = {"1": "l", "25": "h", "47": "l", "1047": "l", "1049": "l", "1000": "l", "1002": "l", "1003": "l",
          "1006": "l", "2004": "l"}
@@ -156,6 +157,9 @@ class Shell:
         with self._lock:
             if self.ended:
                 client.close(self.ended)
+                return
+            if len(self.clients) >= MAX_WINDOWS:
+                client.close(f"this shell is open in {MAX_WINDOWS} windows already; close one")
                 return
             again = self._attached_before
             self._attached_before = True

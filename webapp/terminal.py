@@ -18,6 +18,7 @@ with the user's cookie.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -36,12 +37,13 @@ from webapp.shells import Client, Shell, Shells
 
 sock = Sock()
 GUARD_INTERVAL = 3.0  # seconds between checks that the session is still ready
-KEEP_SECONDS = 30 * 60  # a shell with no window for this long ends (TERMINAL_KEEP_SECONDS)
+KEEP_SECONDS = 30 * 60  # a shell with no window for this long ends (OPSLAB_TERMINAL_KEEP_SECONDS)
 
 
 def init_app(app) -> None:
     sock.init_app(app)
     app.extensions["opslab.shells"] = Shells()
+    app.config.setdefault("TERMINAL_KEEP_SECONDS", int(os.environ.get("OPSLAB_TERMINAL_KEEP_SECONDS", KEEP_SECONDS)))
     app.before_request(refuse_foreign_origin)
 
 

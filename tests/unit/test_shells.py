@@ -140,3 +140,9 @@ def test_the_shell_outlives_its_windows_and_ends_once(shell):
     assert shell.tty.closed
     ws3, _ = window(shell)
     until(lambda: ws3.closed == "the lab has ended")
+
+
+def test_a_shell_takes_a_bounded_number_of_windows(shell):
+    windows = [window(shell, tab=str(n))[0] for n in range(shells.MAX_WINDOWS + 1)]
+    until(lambda: windows[-1].closed is not None)
+    assert "close one" in windows[-1].closed and all(w.closed is None for w in windows[:-1])

@@ -105,7 +105,7 @@
     const box = $("term-banner");
     if (!t || state !== "ready") { box.hidden = true; return; }
     let text = "", take = false;
-    if (!t.ws && t.lost) text = "Reconnecting…";
+    if (!t.ws && t.lost) text = t.lost === "connection lost" ? "Reconnecting…" : `Reconnecting… (${t.lost})`;
     else if (t.role === "watcher" && t.canTake) {
       text = t.writerElsewhere ? "Read-only: this lab's shell is in use in another window."
         : "Read-only: no window is using this shell.";
