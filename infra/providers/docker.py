@@ -37,6 +37,7 @@ from infra.providers.base import (
     LABEL_HOSTS,
     LABEL_LAB,
     LABEL_LAB_VERSION,
+    LABEL_PARAMS,
     LABEL_SESSION,
     BuildResult,
     DiskUsage,
@@ -45,6 +46,7 @@ from infra.providers.base import (
     SandboxInfo,
     SandboxSpec,
     Tty,
+    params_from_label,
 )
 
 # What a root user in a lab needs (own files, switch users, bind :80, signal its own
@@ -71,9 +73,9 @@ class DockerSandbox:
     """A live sandbox, rebuilt from labels: session, lab, and its containers by host name."""
 
     def __init__(self, client: docker.DockerClient, session: str, lab: str, lab_version: str,
-                 hosts: tuple[str, ...], expires: int):
+                 hosts: tuple[str, ...], expires: int, params: dict | None = None):
         self.client, self.session, self.lab, self.lab_version = client, session, lab, lab_version
-        self.hosts, self.expires = hosts, expires
+        self.hosts, self.expires, self.params = hosts, expires, dict(params or {})
 
     def container_name(self, host: str) -> str:
         if host not in self.hosts:
@@ -82,7 +84,8 @@ class DockerSandbox:
 
     def target(self) -> dict:
         return {"driver": TARGET_DRIVER,
-                "hosts": {h: f"docker://{_name(self.session, h)}" for h in self.hosts}}
+                "hosts": {h: f"docker://{_name(self.session, h)}" for h in self.hosts},
+                "params": dict(self.params)}
 
     def shell_command(self, host: str, interactive: bool = True) -> list[str]:
         return ["docker", "exec", "-it" if interactive else "-i", "-w", "/root", self.container_name(host),
@@ -228,7 +231,7 @@ class DockerProvider:
                 raise InfraError(f"creating sandbox {spec.session} failed: {e.explanation or e}") from None
             raise
         return DockerSandbox(self.client, spec.session, spec.lab, spec.lab_version,
-                             tuple(h.name for h in spec.hosts), int(labels[LABEL_EXPIRES]))
+                             tuple(h.name for h in spec.hosts), int(labels[LABEL_EXPIRES]), spec.params)
 
     def _create_network(self, spec: SandboxSpec, labels: dict) -> str:
         name = _name(spec.session)
@@ -322,7 +325,8 @@ class DockerProvider:
     def get(self, session: str) -> DockerSandbox:
         for info in self.list(session):
             if info.session == session:
-                return DockerSandbox(self.client, session, info.lab, info.lab_version, info.hosts, info.expires)
+                return DockerSandbox(self.client, session, info.lab, info.lab_version, info.hosts, info.expires,
+                                     info.params)
         raise SandboxNotFound(session)
 
     def list(self, session: str | None = None) -> list[SandboxInfo]:
@@ -334,11 +338,11 @@ class DockerProvider:
                 "lab": lab.get(LABEL_LAB, "?"), "version": lab.get(LABEL_LAB_VERSION, ""),
                 "expires": int(lab.get(LABEL_EXPIRES, "0") or 0), "created": c["Created"],
                 "hosts": tuple(filter(None, lab.get(LABEL_HOSTS, "").split(","))), "seen": [],
-                "running": True})
+                "running": True, "params": params_from_label(lab.get(LABEL_PARAMS))})
             row["seen"].append(lab.get(LABEL_HOST, "?"))
             row["running"] &= c["State"] == "running"
         return [SandboxInfo(s, r["lab"], r["version"], r["expires"], r["hosts"] or tuple(sorted(r["seen"])),
-                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
+                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]), r["params"])
                 for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
 
     def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
