@@ -48,8 +48,15 @@ $(ASSETS): webapp/frontend/package.json webapp/frontend/package-lock.json
 	   webapp/frontend/node_modules/@xterm/addon-fit/lib/addon-fit.js webapp/static/vendor/
 	cp webapp/frontend/node_modules/asciinema-player/dist/bundle/asciinema-player.min.js \
 	   webapp/frontend/node_modules/asciinema-player/dist/bundle/asciinema-player.css webapp/static/vendor/
+	mkdir -p webapp/static/vendor/fonts
+	cp webapp/frontend/node_modules/@fontsource/jetbrains-mono/files/jetbrains-mono-latin-400-normal.woff2 \
+	   webapp/frontend/node_modules/@fontsource/jetbrains-mono/files/jetbrains-mono-latin-700-normal.woff2 \
+	   webapp/static/vendor/fonts/
+	cp webapp/frontend/node_modules/@fontsource/jetbrains-mono/LICENSE webapp/static/vendor/fonts/JetBrainsMono-LICENSE.txt
 
-assets: $(ASSETS)
+# Content-hashed, gzipped copies of the static files (var/assets), ahead of the first page.
+assets: $(ASSETS) $(VENV)/.installed
+	$(BIN)/python -m webapp.assets
 
 PORT ?= 8000
 run: images assets web-deps

@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Config, limits, database, CSRF, Celery, blueprints, error handlers, headers — in that order."""
+    """Config, limits, static assets, database, CSRF, Celery, blueprints, error handlers, headers — in that order."""
     from flask_wtf.csrf import CSRFProtect
 
-    from webapp import api, auth, catalogue, db, errors, headers, limits, proxies, sessions, terminal
+    from webapp import api, assets, auth, catalogue, db, errors, headers, limits, proxies, sessions, terminal
     from webapp.celery_app import celery_init_app
     from webapp.config import defaults
 
@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The terminal's WebSocket: bounded frames, and pings keep proxies from dropping idle shells.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 64 * 1024, "ping_interval": 25})
     limits.init_app(app)
+    assets.init_app(app)  # static files under content-hashed names, gzip, cached for a year
     db.init_app(app)
     csrf = CSRFProtect(app)
     celery_init_app(app)

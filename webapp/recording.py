@@ -1,7 +1,8 @@
 """Terminal recordings as asciicast v2 files (one per session and host), for replay.
 
-A reconnect appends to the same file, so a session's recording is whole across reloads;
-event times are seconds since the file's header. Recordings hold everything a candidate
+The web process keeps one recorder per live shell (webapp.shells), so a reload or a network
+drop adds only a `reconnected` marker; a new shell (after a web restart) appends to the same
+file after that marker, so a session's recording is one continuous file per host; event times are seconds since the file's header. Recordings hold everything a candidate
 typed: files are 0600 and folders 0700.
 """
 
@@ -42,7 +43,7 @@ class Recorder:
         else:
             with path.open(encoding="utf-8") as f:
                 self.start = json.loads(f.readline())["timestamp"]
-            self._capped("m", "reconnected", self._input_cap, "input")  # a marker the replay can seek to
+            self.marker("reconnected")  # a web process restarted: a new shell, same file
             self.resize(cols, rows)
 
     @staticmethod
@@ -84,6 +85,10 @@ class Recorder:
 
     def input(self, text: str) -> None:
         self._capped("i", text, self._input_cap, "input")
+
+    def marker(self, text: str) -> None:
+        """A marker the replay can seek to (a reconnect), counted as input against the cap."""
+        self._capped("m", text, self._input_cap, "input")
 
     def resize(self, cols: int, rows: int) -> None:
         self._capped("r", f"{cols}x{rows}", self._input_cap, "input")

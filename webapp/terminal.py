@@ -1,20 +1,26 @@
-"""The browser terminal: a WebSocket bridged to a TTY shell in the sandbox, recorded.
+"""The browser terminal: a WebSocket attached to a shell the web process keeps (webapp.shells).
 
-Client → server: JSON text frames {"i": "<keys>"} or {"r": [cols, rows]}.
-Server → client: binary frames of terminal output, as the shell wrote it.
+Client → server: JSON text frames {"i": "<keys>"}, {"r": [cols, rows]}, {"take": true}.
+Server → client: binary frames of terminal output, and JSON text frames with the window's
+state: {"role": "writer"|"watcher", "can_take", "writer", "windows", "size"}; the first has
+"hello": true and is followed by a replay of recent output (the client resets its screen).
 Only the session's owner (and admins) may attach, from this site's own pages, and only
-while the session is ready; a guard ends the shell when the session stops or expires, or
-when the user logs out or changes password. A handshake whose Origin is not this site
-(scheme, host and port, as the trusted proxies report them) or has none is answered 403
-before any upgrade: another site's page must not reach a shell with the user's cookie.
-One live terminal per session and host: opening it again (another tab) closes the older.
+while the session is ready. The shell outlives its WebSockets: a reload or a network drop
+returns to it. One window writes; another window of the owner watches read-only and may
+take over ("Use this window"); an admin always watches and never disturbs the owner.
+A guard per shell ends it when the session stops or expires, or after TERMINAL_KEEP_SECONDS
+with no window, and closes a window whose user logged out or changed password. A handshake
+whose Origin is not this site (scheme, host and port, as the trusted proxies report them)
+or has none is answered 403 before any upgrade: another site's page must not reach a shell
+with the user's cookie.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,15 +33,17 @@ from webapp import services
 from webapp.db import db, session_scope
 from webapp.models import LabSession, State, User
 from webapp.recording import Recorder
+from webapp.shells import Client, Shell, Shells
 
 sock = Sock()
 GUARD_INTERVAL = 3.0  # seconds between checks that the session is still ready
-_live: dict[tuple[str, str], object] = {}  # (session, host) -> the live WebSocket (per process)
-_live_lock = threading.Lock()
+KEEP_SECONDS = 30 * 60  # a shell with no window for this long ends (OPSLAB_TERMINAL_KEEP_SECONDS)
 
 
 def init_app(app) -> None:
     sock.init_app(app)
+    app.extensions["opslab.shells"] = Shells()
+    app.config.setdefault("TERMINAL_KEEP_SECONDS", int(os.environ.get("OPSLAB_TERMINAL_KEEP_SECONDS", KEEP_SECONDS)))
     app.before_request(refuse_foreign_origin)
 
 
@@ -86,32 +94,76 @@ def refuse_foreign_origin():
     return None
 
 
-def _why_over(app, session_id: str, user_id: int, version: int) -> str | None:
-    """Why this terminal must close now (the lab ended; the user logged out), or None."""
+def _session_over(app, session_id: str) -> str | None:
+    """Why the session's shells must end now (the lab ended), or None."""
     with session_scope(app) as s:
         ls = s.get(LabSession, session_id)
         if not (ls and ls.state == State.ready
                 and (ls.deadline is None or services.aware(ls.deadline) > services.utcnow())):
             return "the lab has ended"
-        user = s.get(User, user_id)
-        if user is None or user.session_version != version:
-            return "you logged out (or your password changed); log in again"
         return None
 
 
-def _claim(key: tuple[str, str], ws) -> None:
-    with _live_lock:
-        older = _live.get(key)
-        _live[key] = ws
-    if older is not None:
-        with contextlib.suppress(ConnectionClosed, OSError):
-            older.close(reason=1000, message="this terminal was opened in another window")
+def _logged_out(app, clients: list[Client]) -> list[Client]:
+    """The windows whose user logged out (or changed password) since they attached."""
+    if not clients:
+        return []
+    with session_scope(app) as s:
+        versions = {u.id: u.session_version
+                    for u in s.query(User).filter(User.id.in_({c.viewer[0] for c in clients}))}
+    return [c for c in clients if versions.get(c.viewer[0]) != c.viewer[1]]
 
 
-def _release(key: tuple[str, str], ws) -> None:
-    with _live_lock:
-        if _live.get(key) is ws:
-            del _live[key]
+def _guard(app, shell: Shell) -> None:
+    """The server holds the deadline, not the browser: end the shell when the lab ends or
+    nobody has looked at it for a while; close the windows of users who logged out."""
+    keep = app.config.get("TERMINAL_KEEP_SECONDS", KEEP_SECONDS)
+    while not shell.ended:
+        time.sleep(GUARD_INTERVAL)
+        try:
+            why = _session_over(app, shell.key[0])
+            idle = shell.idle_since
+            if why is None and idle is not None and time.monotonic() - idle > keep:
+                why = "nobody used this terminal for a while"
+            if why:
+                shell.end(why)
+                return
+            for c in _logged_out(app, list(shell.clients)):
+                shell.drop(c, "you logged out (or your password changed); log in again")
+        except Exception:  # a database hiccup must not leave the shell unguarded
+            app.logger.exception("terminal guard for %s/%s", *shell.key)
+
+
+def _open_shell(app, session_id: str, host: str, cols: int, rows: int, title: str) -> Shell:
+    """The session host's kept shell, or a new TTY exec with its recorder and guard."""
+    shells: Shells = app.extensions["opslab.shells"]
+
+    def make() -> Shell:
+        tty = engine.get_sandbox(session_id).attach_tty(host, cols, rows)
+        rec = Recorder(recording_path(session_id, host), cols, rows, title,
+                       max_bytes=app.config.get("RECORDING_LIMIT", 50 << 20))
+        shell = Shell((session_id, host), tty, rec, (cols, rows), on_end=shells.forget)
+        threading.Thread(target=_guard, args=(app, shell), daemon=True, name="terminal-guard").start()
+        return shell
+
+    return shells.open((session_id, host), make)
+
+
+def _handle(shell: Shell, client: Client, msg) -> None:
+    """One frame from a window: keys, its size, or "Use this window"."""
+    try:
+        event = json.loads(msg)
+    except (ValueError, TypeError):
+        return  # ignore frames that are not ours
+    if not isinstance(event, dict):
+        return
+    if isinstance(event.get("i"), str):
+        shell.input(client, event["i"])
+    elif isinstance(event.get("r"), list) and len(event["r"]) == 2:
+        cols, rows = client.size
+        shell.resize(client, _size(event["r"][0], cols, 500), _size(event["r"][1], rows, 200))
+    elif event.get("take") is True:
+        shell.take(client)
 
 
 @sock.route("/sessions/<session_id>/terminal/<host>")
@@ -128,66 +180,25 @@ def terminal(ws, session_id: str, host: str):
         ws.close(reason=1008, message="no such host")
         return
     title = f"{ls.lab_id} {host}"
+    owner = ls.user_id == g.user.id
     viewer = (g.user.id, g.user.session_version)
     db().close()  # do not hold a database connection for the life of a terminal
     app = current_app._get_current_object()
     cols, rows = _size(request.args.get("cols"), 80, 500), _size(request.args.get("rows"), 24, 200)
-    tty = engine.get_sandbox(session_id).attach_tty(host, cols, rows)
-    rec = Recorder(recording_path(session_id, host), cols, rows, title,
-                   max_bytes=app.config.get("RECORDING_LIMIT", 50 << 20))
-    key = (session_id, host)
-    _claim(key, ws)
-    done = threading.Event()
-
-    def pump() -> None:  # sandbox → browser
-        try:
-            while data := tty.socket.recv(65536):
-                rec.output(data)
-                ws.send(data)
-        except (OSError, ConnectionClosed):
-            pass
-        finally:
-            done.set()
-            with contextlib.suppress(ConnectionClosed, OSError):
-                ws.close(reason=1000, message="the shell exited")
-
-    def guard() -> None:  # the server holds the deadline, not the browser
-        while not done.wait(GUARD_INTERVAL):
-            why = _why_over(app, session_id, *viewer)
-            if why:
-                with contextlib.suppress(ConnectionClosed, OSError):
-                    ws.close(reason=1000, message=why)
-                return
-
-    threads = [threading.Thread(target=pump, daemon=True), threading.Thread(target=guard, daemon=True)]
-    for t in threads:
-        t.start()
+    tab = (request.args.get("tab") or "")[:64]
+    shell = _open_shell(app, session_id, host, cols, rows, title)
+    client = Client(ws, viewer, owner, tab, (cols, rows))
+    shell.attach(client)
     try:
-        while not done.is_set():
+        while client.open and not shell.ended:
             msg = ws.receive(timeout=GUARD_INTERVAL)
             if msg is None:
                 if ws.connected:
                     continue  # no input for a while
                 break
-            try:
-                event = json.loads(msg)
-            except (ValueError, TypeError):
-                continue  # ignore frames that are not ours
-            if not isinstance(event, dict):
-                continue
-            if isinstance(event.get("i"), str):
-                rec.input(event["i"])
-                tty.socket.sendall(event["i"].encode())
-            elif isinstance(event.get("r"), list) and len(event["r"]) == 2:
-                c, r = _size(event["r"][0], cols, 500), _size(event["r"][1], rows, 200)
-                tty.resize(c, r)
-                rec.resize(c, r)
+            _handle(shell, client, msg)
     except ConnectionClosed:
         pass
     finally:
-        done.set()
-        _release(key, ws)
-        tty.close()
-        for t in threads:
-            t.join(timeout=2)
-        rec.close()
+        shell.detach(client)
+        client.close("")

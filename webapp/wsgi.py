@@ -3,3 +3,4 @@
 from webapp import create_app
 
 app = create_app()
+app.extensions["opslab.assets"].names()  # hashed static names and their .gz, before the first page

@@ -10,6 +10,9 @@ invite = a candidate with no account opens an invite link → the rules page →
 check  = click Check on a ready session page → the score is shown and the button reads
          "Check" again (POST → Celery grades → the page's grade poll sees it done)
 echo   = one keystroke sent on the terminal WebSocket → its echo back, from Python
+reload = reload a ready lab page → the same shell's prompt drawn again (replayed)
+drop   = close the page's WebSocket as a network drop would → the page reconnects by itself
+         and the prompt is back; and the lab page's bytes on the wire, cold and after a reload
 
 Starts redis-server, gunicorn and a Celery worker on loopback (tests.platform) with the
 labs in BENCH_LABS (default tests/fixtures/labs) and benchmarks BENCH_LAB (default
@@ -54,6 +57,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 TARGET_PROMPT, TARGET_CHECK, TARGET_ECHO_MS = 1.5, 1.0, 15.0
+TARGET_RELOAD, TARGET_RECONNECT = 1.0, 1.0  # the same shell back, prompt drawn
 
 # Runs in every page before its own scripts: timestamps (epoch ms, same clock across pages)
 # for the click, the page's API calls, its WebSocket, the prompt and the Check round trip.
@@ -78,6 +82,9 @@ PAGE_PROBE = r"""
     const ws = new RealWS(...args);
     ws.addEventListener("open", () => once("ws_open"));
     ws.addEventListener("message", () => once("ws_first"));
+    ws.__t0 = now(); ws.__msgs = 0;  // per socket: the replay is the message after the "hello"
+    ws.addEventListener("message", () => { ws.__msgs += 1; if (ws.__msgs === 2) ws.__replay = now(); });
+    (window.__sockets = window.__sockets || []).push(ws);
     return ws;
   };
   window.WebSocket.prototype = RealWS.prototype;
@@ -289,6 +296,54 @@ def browser_runs(url: str, needle: str, api: Api) -> list[dict]:
     return runs
 
 
+def reconnect_runs(url: str, needle: str, api: Api) -> dict:
+    """The same shell again: reload the lab page → its prompt replayed; drop the WebSocket →
+    the page reconnects by itself and the prompt is back. Also the lab page's bytes on the
+    wire, first view (cold cache) and after a reload (hashed assets come from the cache)."""
+    from playwright.sync_api import sync_playwright
+
+    reload_s, drop_s, wire = [], [], {}
+    sid = api.start(LAB)
+    api.wait(sid, {"ready"})
+    weight = """() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
+        .reduce((n, e) => n + (e.transferSize || 0), 0)"""
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+                ctx.add_init_script(PAGE_PROBE % json.dumps(needle))
+                page = ctx.new_page()
+                page.goto(url + "/login")
+                page.fill("input[name=email]", CANDIDATE[0])
+                page.fill("input[name=password]", CANDIDATE[1])
+                page.click("button[type=submit]")
+                page.wait_for_url(url + "/")
+                page.goto(f"{url}/sessions/{sid}")
+                page.wait_for_function("() => window.__bench && window.__bench.prompt", timeout=120_000)
+                page.wait_for_load_state("load")
+                wire["first_view_bytes"] = page.evaluate(weight)
+                for i in range(RUNS):
+                    print(f"  run {i + 1}/{RUNS}: reload → prompt, dropped socket → prompt", file=sys.stderr)
+                    t0 = time.time() * 1000
+                    page.reload()
+                    page.wait_for_function("() => window.__bench && window.__bench.prompt", timeout=60_000)
+                    reload_s.append((page.evaluate("window.__bench.prompt") - t0) / 1000)
+                    page.wait_for_load_state("load")
+                    wire["reload_bytes"] = page.evaluate(weight)
+                    page.wait_for_timeout(300)
+                    t0 = page.evaluate("""() => { const t = performance.timeOrigin + performance.now();
+                        window.__sockets.forEach((ws) => ws.close()); return t; }""")
+                    page.wait_for_function("() => { const s = window.__sockets; return s.length > 1 && s[s.length - 1].__replay; }",
+                                           timeout=60_000)
+                    drop_s.append((page.evaluate("window.__sockets[window.__sockets.length - 1].__replay") - t0) / 1000)
+            finally:
+                browser.close()
+    finally:
+        api.stop(sid)
+    return {"reload_s": reload_s, "drop_s": drop_s, **wire}
+
+
 # Spans as (name, from, to), each end a (part of the run, key) in ms after the click that
 # started it (Start lab for PROMPT_SPANS, Check for CHECK_SPANS); from None = the click.
 PROMPT_SPANS = [
@@ -417,7 +472,7 @@ def echo_bench(url: str, api: Api, needle: str, host: str) -> list[float]:
         try:
             out = ""
             while needle not in out:
-                out += ws.recv().decode(errors="replace")
+                out += output(ws)
             drain(ws)
             letters = "acdefghijklmnpqsuvwyz"  # none of them in the prompt
             samples = []
@@ -427,7 +482,7 @@ def echo_bench(url: str, api: Api, needle: str, host: str) -> list[float]:
                 ws.send(json.dumps({"i": c}))
                 got = ""
                 while c not in got:
-                    got += ws.recv().decode(errors="replace")
+                    got += output(ws)
                 samples.append((time.perf_counter() - t0) * 1000)
                 if n % 40 == 39:  # clear the line before it wraps, and let its redraw pass
                     ws.send(json.dumps({"i": "\x15"}))
@@ -439,6 +494,12 @@ def echo_bench(url: str, api: Api, needle: str, host: str) -> list[float]:
             ws.close()
     finally:
         api.stop(sid)
+
+
+def output(ws) -> str:
+    """The next terminal output; text frames are the window's state (writer or watcher), skipped."""
+    frame = ws.recv()
+    return "" if isinstance(frame, str) else frame.decode(errors="replace")
 
 
 def drain(ws, quiet: float = 0.3) -> None:
@@ -467,6 +528,7 @@ def main() -> int:
               f"{ECHO} keystrokes", file=sys.stderr)
         runs = browser_runs(p.url, needle, api)
         invited = invite_runs(p.url, needle, invite_links(p, INVITE_RUNS)) if INVITE_RUNS else []
+        same_shell = reconnect_runs(p.url, needle, api)
         print(f"  {ECHO} keystrokes on the terminal WebSocket", file=sys.stderr)
         echo = echo_bench(p.url, api, needle, host)
         server_phases(p.var / "opslab.db", [p.var / f"{name}.log" for name in ("worker", "grader", "finisher")], runs)
@@ -486,6 +548,8 @@ def main() -> int:
         ("click Check → score shown", check, "s", TARGET_CHECK if n_checks <= 10 else None,
          f"{n_checks} checks" + ("" if n_checks <= 10 else ": no target")),
         ("keystroke → echo (loopback)", echo, "ms", TARGET_ECHO_MS, "WebSocket, from Python"),
+        ("reload → same shell's prompt", same_shell["reload_s"], "s", TARGET_RELOAD, "page load + replay"),
+        ("dropped socket → prompt back", same_shell["drop_s"], "s", TARGET_RECONNECT, "first retry + replay"),
     ]
     rows = []
     for name, values, unit, target, note in figures:
@@ -516,6 +580,8 @@ def main() -> int:
                 rows.append([name, f"{statistics.median(vals):.0f}", f"{max(vals):.0f}"])
         print(f"\nwhere {title} goes (ms; each span's own median and max over the runs)")
         print(table(rows, ["SPAN", "p50", "max"]))
+    print(f"lab page on the wire: first view {same_shell['first_view_bytes'] / 1024:.0f} KiB, "
+          f"after a reload {same_shell['reload_bytes'] / 1024:.0f} KiB (hashed assets come from the cache)")
     print(f"first Check after the worker started: grader {runs[0]['check_server']['grader_s']:.2f} s; "
           f"page polls per Check p50 {statistics.median(r['check_page']['grade_polls'] for r in runs):.0f}, "
           f"status call p50 {statistics.median(r['page']['status_call_ms'] for r in runs):.0f} ms")
@@ -529,7 +595,9 @@ def main() -> int:
         "invite_link_prompt_p50": pct(via_link, 50) if via_link else None,
         "invite_start_prompt_p50": pct(via_start, 50) if via_start else None, "invite_runs": invited,
         "targets": {"prompt_p50_s": TARGET_PROMPT, "check_p50_s": TARGET_CHECK, "echo_p50_ms": TARGET_ECHO_MS},
-        "prompt": prompt, "check": check, "echo_ms": echo, "runs_detail": runs}, indent=2))
+        "reload_p50": pct(same_shell["reload_s"], 50), "reconnect_p50": pct(same_shell["drop_s"], 50),
+        "page_bytes": {k: v for k, v in same_shell.items() if k.endswith("_bytes")},
+        "prompt": prompt, "check": check, "echo_ms": echo, "same_shell": same_shell, "runs_detail": runs}, indent=2))
     print(f"\nwritten {OUT}")
     return 0
 

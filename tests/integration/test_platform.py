@@ -17,7 +17,7 @@ from tests.platform import ADMIN, CANDIDATE
 from webapp.db import session_scope
 from webapp.models import LabSession, SavedWork, State
 
-# The server ends a terminal (refused, replaced or over) with a close frame, or with a reset
+# The server ends a terminal (refused or over) with a close frame, or with a reset
 # when the client's bytes were still unread on its side: either way the shell is gone.
 ENDED = (websocket.WebSocketConnectionClosedException, ConnectionResetError)
 
@@ -204,7 +204,7 @@ def test_provisioning_failure_is_readable(platform, greeting_lab_dir, monkeypatc
         assert ls.state == State.failed
 
 
-def test_terminal_rules_one_window_same_origin_ends_with_the_lab(platform, provider):
+def test_terminal_rules_one_writer_same_origin_ends_with_the_lab(platform, provider):
     s, csrf = login(platform, CANDIDATE)
     sid = s.post(platform.url + "/api/v1/sessions", json={"lab": "greeting-file"},
                  headers={"X-CSRFToken": csrf}).json()["id"]
@@ -218,18 +218,30 @@ def test_terminal_rules_one_window_same_origin_ends_with_the_lab(platform, provi
                                     header=[f"Cookie: {cookie}"], origin="http://evil.example", timeout=15)
     assert refused.value.status_code == 403
     first = terminal(platform, s, sid)
-    read_until(first, "root@box")
-    second = terminal(platform, s, sid)  # the same terminal in another window
-    read_until(second, "root@box")
-    with pytest.raises(ENDED):
-        while True:
-            first.recv()
+    assert '"role": "writer"' in read_until(first, "root@box")
+    first.send(json.dumps({"i": "cd /srv\r"}))
+    read_until(first, "root@box:/srv#")
+    second = terminal(platform, s, sid)  # the same terminal in another window: it watches
+    out = read_until(second, "root@box:/srv#")  # the same shell, its recent output replayed
+    assert '"role": "watcher"' in out and '"can_take": true' in out
+    second.send(json.dumps({"i": "echo typed-by-the-watcher\r"}))  # ignored
+    first.send(json.dumps({"i": "echo from-$((2*3))-first\r"}))
+    read_until(second, "from-6-first")
+    second.send(json.dumps({"take": True}))  # "Use this window"
+    read_until(first, '"role": "watcher"')
+    second.send(json.dumps({"i": "echo from-$((3*3))-second\r"}))
+    assert "typed-by-the-watcher" not in read_until(first, "from-9-second")  # nobody was thrown out
+    assert box.exec("box", ["sh", "-c", shells]).stdout.strip() == "1"  # one shell, kept
+    first.close()
+    second.close()
     time.sleep(0.5)
-    assert box.exec("box", ["sh", "-c", shells]).stdout.strip() == "1"  # the older shell was ended
+    assert box.exec("box", ["sh", "-c", shells]).stdout.strip() == "1"  # it outlives its windows
+    again = terminal(platform, s, sid)
+    read_until(again, "from-9-second")
     s.post(f"{platform.url}/api/v1/sessions/{sid}/stop", headers={"X-CSRFToken": csrf})
     with pytest.raises(ENDED):  # the lab ended: so does the shell
         while True:
-            second.recv()
+            again.recv()
     wait_state(s, platform, sid, {"destroyed"})
 
 

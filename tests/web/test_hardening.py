@@ -50,7 +50,7 @@ def test_the_session_page_gives_its_script_a_fresh_style_nonce(app, client, logi
     nonces = []
     for _ in range(2):
         r = client.get(f"/sessions/{sid}")
-        nonce = re.search(rb'session\.js" nonce="([^"]+)"', r.data).group(1).decode()
+        nonce = re.search(rb'session\.[0-9a-f]{12}\.js" nonce="([^"]+)"', r.data).group(1).decode()
         assert f"style-src-elem 'self' 'nonce-{nonce}';" in r.headers["Content-Security-Policy"]
         nonces.append(nonce)
     assert nonces[0] != nonces[1] and len(nonces[0]) >= 22

@@ -79,11 +79,14 @@ def test_behind_a_trusted_proxy_the_scheme_is_the_proxys(tmp_path, monkeypatch, 
 def test_a_live_terminal_ends_when_its_user_logs_out(app, make_user):
     from webapp.auth import end_sessions
     from webapp.db import session_scope
-    from webapp.terminal import _why_over
+    from webapp.shells import Client
+    from webapp.terminal import _logged_out, _session_over
 
     user = make_user()
     sid = add_session(app, user.id)
-    assert _why_over(app, sid, user.id, 0) is None
+    window = Client.__new__(Client)  # only who it is matters here
+    window.viewer = (user.id, 0)
+    assert _session_over(app, sid) is None and _logged_out(app, [window]) == []
     with session_scope(app) as s:
         end_sessions(s, user.id)
-    assert "logged out" in _why_over(app, sid, user.id, 0)
+    assert _logged_out(app, [window]) == [window]

@@ -27,19 +27,145 @@
   let state = null, deadline = null, skew = 0, pendingGrade = null, gradeError = null;
 
   // -- terminals ---------------------------------------------------------------------------
+  // The server keeps each host's shell past its WebSocket: a reload or a dropped connection
+  // comes back to the same shell and gets its recent output replayed. One window writes;
+  // another window of the same lab watches read-only until "Use this window". This tab's id
+  // (kept across reloads) lets the server give a reloaded tab its writing role back.
+  const tabId = (() => {
+    const fresh = () => Math.random().toString(36).slice(2) + Date.now().toString(36);
+    try {
+      let v = sessionStorage.getItem("opslab-tab");
+      if (!v) { v = fresh(); sessionStorage.setItem("opslab-tab", v); }
+      return v;
+    } catch (_e) { return fresh(); }
+  })();
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const send = (t, msg) => { if (t.ws && t.ws.readyState === 1) t.ws.send(JSON.stringify(msg)); };
+
   function openTerminal(host) {
     const t = terms[host];
     if (t.ws && t.ws.readyState <= 1) return;
+    clearTimeout(t.timer); t.timer = null;
     const { cols, rows } = t.term;
-    const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/sessions/${sid}/terminal/${host}?cols=${cols}&rows=${rows}`);
+    const ws = new WebSocket(`${proto}://${location.host}/sessions/${sid}/terminal/${host}?cols=${cols}&rows=${rows}&tab=${tabId}`);
     ws.binaryType = "arraybuffer";
-    ws.onmessage = (e) => t.term.write(typeof e.data === "string" ? e.data : new Uint8Array(e.data));
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") control(host, JSON.parse(e.data));
+      else t.term.write(new Uint8Array(e.data));
+    };
     ws.onclose = (e) => {
-      t.term.write(`\r\n\x1b[2m[disconnected${e.reason ? ": " + e.reason : ""}]\x1b[0m\r\n`);
-      if (state === "ready") setTimeout(() => { if (state === "ready") openTerminal(host); }, 1500);
+      if (t.ws !== ws) return;
+      t.ws = null; t.role = null;
+      banner();
+      if (state !== "ready") return;
+      if (e.reason === "the lab has ended") { pollNow(); return; }
+      reconnect(host, e.reason);
     };
     t.ws = ws;
+  }
+
+  // A dropped WebSocket retries by itself, waiting longer each time (0.3 s doubling to 15 s,
+  // with jitter), at once when the browser comes back online; the status poll learns whether
+  // the lab itself ended.
+  function reconnect(host, reason) {
+    const t = terms[host];
+    const wait = Math.min(15000, 300 * 2 ** t.retry) * (0.75 + Math.random() / 2);
+    t.retry += 1;
+    t.lost = reason || "connection lost";
+    banner();
+    clearTimeout(t.timer);
+    t.timer = setTimeout(() => { t.timer = null; if (state === "ready") openTerminal(host); }, wait);
+    if (t.retry === 1 || t.retry % 3 === 0) pollNow();
+  }
+  window.addEventListener("online", () => {
+    pollNow();
+    Object.keys(terms).forEach((h) => { if (terms[h].timer && state === "ready") openTerminal(h); });
+  });
+
+  // A text frame is the window's state: writer or watcher, the shell's size. The first one
+  // ("hello") comes before the replay of recent output, so the screen starts clean.
+  function control(host, m) {
+    const t = terms[host];
+    if (m.hello) { t.term.reset(); t.retry = 0; t.lost = null; }
+    t.role = m.role; t.canTake = m.can_take; t.writerElsewhere = m.writer && m.role !== "writer";
+    t.term.options.disableStdin = m.role !== "writer";
+    const [c, r] = m.size;
+    if (m.role === "writer") {
+      t.fit.fit();
+      if (t.term.cols !== c || t.term.rows !== r) send(t, { r: [t.term.cols, t.term.rows] });
+    } else if (t.term.cols !== c || t.term.rows !== r) {
+      t.term.resize(c, r);  // a watcher shows the writer's screen at the writer's size
+    }
+    banner();
+  }
+
+  // The banner over the terminal: reconnecting, or read-only with "Use this window".
+  function banner() {
+    const t = terms[activeHost()];
+    const box = $("term-banner");
+    if (!t || state !== "ready") { box.hidden = true; return; }
+    let text = "", take = false;
+    if (!t.ws && t.lost) text = t.lost === "connection lost" ? "Reconnecting…" : `Reconnecting… (${t.lost})`;
+    else if (t.role === "watcher" && t.canTake) {
+      text = t.writerElsewhere ? "Read-only: this lab's shell is in use in another window."
+        : "Read-only: no window is using this shell.";
+      take = true;
+    } else if (t.role === "watcher") text = "Watching read-only: the candidate's window is not disturbed.";
+    $("term-banner-text").textContent = text;
+    $("take").hidden = !take;
+    box.className = "term-banner" + (t.ws ? "" : " lost");
+    box.hidden = !text;
+  }
+
+  $("take").onclick = () => {
+    const t = terms[activeHost()];
+    send(t, { take: true });
+    t.term.focus();
+  };
+
+  // -- clipboard and keys ------------------------------------------------------------------
+  // Ctrl+Shift+C (or Ctrl+C over a selection) copies, selecting copies too; Ctrl+V and
+  // Ctrl+Shift+V paste through the browser's paste event, which xterm.js sends as a
+  // bracketed paste; right or middle click pastes. Esc then Tab leaves the terminal
+  // (Esc still reaches the shell, so vi keeps working).
+  function copy(text) {
+    if (!text) return;
+    const fallback = () => {
+      const ta = document.createElement("textarea");
+      ta.value = text; ta.className = "sr-only"; document.body.appendChild(ta); ta.select();
+      try { document.execCommand("copy"); } finally { ta.remove(); }
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).catch(fallback);
+    else fallback();
+  }
+
+  function clipboardKeys(host, term) {
+    let escaped = false;
+    term.attachCustomKeyEventHandler((e) => {
+      if (e.type !== "keydown") return true;
+      const key = e.key.toLowerCase();
+      if (e.key === "Tab" && escaped) { escaped = false; return false; }  // the browser moves focus
+      escaped = e.key === "Escape";
+      if (e.ctrlKey && !e.altKey && !e.metaKey) {
+        if (key === "c" && (e.shiftKey || term.hasSelection())) {
+          copy(term.getSelection());
+          if (!e.shiftKey) term.clearSelection();
+          e.preventDefault();
+          return false;
+        }
+        if (key === "v") return false;  // the browser pastes: xterm.js's paste handler sends it
+      }
+      return true;
+    });
+    const pane = terms[host].pane;
+    pane.addEventListener("mouseup", () => { if (term.hasSelection()) copy(term.getSelection()); });
+    const pasteFromClipboard = (e) => {
+      if (!navigator.clipboard || !navigator.clipboard.readText) return;
+      e.preventDefault();
+      navigator.clipboard.readText().then((text) => text && term.paste(text)).catch(() => {});
+    };
+    pane.addEventListener("contextmenu", pasteFromClipboard);
+    pane.addEventListener("auxclick", (e) => { if (e.button === 1) pasteFromClipboard(e); });
   }
 
   function buildTerminals() {
@@ -53,17 +179,33 @@
       $("terms").appendChild(pane);
       // Links printed in the sandbox open only if they are http(s), in a new tab without opener.
       const linkHandler = { activate: (_e, uri) => { if (/^https?:\/\//i.test(uri)) window.open(uri, "_blank", "noopener,noreferrer"); } };
-      const term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 5000, linkHandler,
-        theme: { background: "#0f1419" }, fontFamily: "ui-monospace, Menlo, Consolas, monospace" });
+      const term = new Terminal({ cursorBlink: true, fontSize: 14, lineHeight: 1.2, scrollback: 5000, linkHandler,
+        theme: { background: "#0f1419" }, fontFamily: '"JetBrains Mono", ui-monospace, Menlo, Consolas, monospace' });
       const fit = new FitAddon.FitAddon();
       term.loadAddon(fit);
+      terms[host] = { term, fit, pane, tab, ws: null, role: null, retry: 0, timer: null, lost: null };
       term.open(pane);
-      term.onData((d) => { const ws = terms[host].ws; if (ws && ws.readyState === 1) ws.send(JSON.stringify({ i: d })); });
-      term.onResize(({ cols, rows }) => { const ws = terms[host].ws; if (ws && ws.readyState === 1) ws.send(JSON.stringify({ r: [cols, rows] })); });
-      terms[host] = { term, fit, pane, tab, ws: null };
+      term.textarea.setAttribute("aria-describedby", "term-hint");
+      term.onData((d) => { const t = terms[host]; if (t.role === "writer") send(t, { i: d }); });
+      term.onResize(({ cols, rows }) => { const t = terms[host]; if (t.role === "writer") send(t, { r: [cols, rows] }); });
+      clipboardKeys(host, term);
       if (i === 0) select(host);
     });
-    window.addEventListener("resize", () => Object.values(terms).forEach((t) => t.pane.classList.contains("active") && t.fit.fit()));
+    // The terminal follows its box in both directions (the window, the phone turned).
+    let pending = false;
+    new ResizeObserver(() => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        const t = terms[activeHost()];
+        if (t && t.role !== "watcher") t.fit.fit();
+      });
+    }).observe($("terms"));
+  }
+
+  function activeHost() {
+    return hosts.find((h) => terms[h] && terms[h].pane.classList.contains("active")) || hosts[0];
   }
 
   function select(host) {
@@ -73,8 +215,9 @@
       t.tab.setAttribute("aria-selected", on);
     });
     const t = terms[host];
-    t.fit.fit();
+    if (t.role !== "watcher") t.fit.fit();
     t.term.focus();
+    banner();
     if (state === "ready") openTerminal(host);
   }
 
@@ -100,10 +243,9 @@
     if (attemptUrl && ["submitted", "expired", "graded", "destroyed", "failed"].includes(s.state)) {
       setTimeout(() => { location.href = attemptUrl; }, s.state === "failed" ? 4000 : 1500);
     }
-    if (s.state === "ready" && was !== "ready") {
-      const active = hosts.find((h) => terms[h].pane.classList.contains("active")) || hosts[0];
-      openTerminal(active);
-    }
+    if (s.state === "ready" && was !== "ready") openTerminal(activeHost());
+    if (s.state !== "ready") Object.values(terms).forEach((t) => { clearTimeout(t.timer); t.timer = null; });
+    banner();
   }
 
   function showTasks(tasks, score, max) {
@@ -156,7 +298,7 @@
       panel = document.createElement("section");
       panel.id = "finish"; panel.className = "finish"; panel.setAttribute("aria-live", "polite");
       $("terms").replaceWith(panel);
-      $("tabs").hidden = true;
+      $("tabs").hidden = true; $("term-hint").hidden = true; $("term-banner").hidden = true;
       hosts.forEach((h) => { const t = terms[h]; if (t.ws) t.ws.close(); });
     }
     const el = (tag, text, cls) => { const x = document.createElement(tag); if (text !== undefined) x.textContent = text; if (cls) x.className = cls; return x; };
@@ -190,16 +332,30 @@
     panel.replaceChildren(...items);
   }
 
+  // The status poll: often while the sandbox starts, every 5 s while ready. When the server
+  // does not answer it waits longer each time (doubling to 30 s) and says so, then recovers.
+  let pollTimer = null, pollFailures = 0;
   async function poll() {
-    const r = await api("");
-    if (r.ok) render(r.body);
+    clearTimeout(pollTimer); pollTimer = null;
+    let r = null;
+    try { r = await api("", { signal: AbortSignal.timeout(10000) }); } catch (_e) { r = null; }  // down, or no answer in 10 s
+    if (r && (r.ok || r.status < 500)) {
+      pollFailures = 0;
+      if (r.ok) render(r.body);
+    } else {
+      pollFailures += 1;
+      $("state").textContent = "The server is not answering — retrying…";
+    }
     if (["destroyed", "failed"].includes(state)) return;  // nothing changes any more
     // While the sandbox is starting, poll often: the wait between `ready` and the terminal
     // opening is half an interval on average, straight on top of click → prompt.
     const starting = ["requested", "provisioning"].includes(state);
     const busy = ["submitted", "expired", "graded"].includes(state);
-    setTimeout(poll, starting ? 150 : busy ? 500 : 5000);
+    const every = starting ? 150 : busy ? 500 : 5000;
+    const wait = pollFailures ? Math.min(30000, Math.max(every, 1000) * 2 ** (pollFailures - 1)) : every;
+    pollTimer = setTimeout(poll, wait);
   }
+  function pollNow() { if (pollTimer) poll(); }
 
   function tick() {
     if (deadline && state === "ready") {
@@ -257,7 +413,11 @@
     if (r.ok) { const s = await api(""); if (s.ok) render(s.body); } else notice(r.body.error || "No hint available");
   });
 
-  buildTerminals();
-  poll();
-  tick();
+  // The bundled font must be loaded before xterm.js measures its cells.
+  const fontReady = document.fonts ? document.fonts.load('14px "JetBrains Mono"').catch(() => null) : Promise.resolve();
+  fontReady.then(() => {
+    buildTerminals();
+    poll();
+    tick();
+  });
 })();
