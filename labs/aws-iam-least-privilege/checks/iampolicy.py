@@ -22,7 +22,8 @@ def _list(value):
 
 
 def _glob(pattern: str, value: str, fold: bool) -> bool:
-    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(pattern))
+    # runs of `*` are one (a pattern of many would make the regex backtrack for ever)
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in re.sub(r"\*+", "*", str(pattern)))
     return re.fullmatch(rx, value, re.DOTALL | (re.IGNORECASE if fold else 0)) is not None
 
 
