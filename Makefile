@@ -16,8 +16,9 @@ help:
 	@echo "make run     set everything up and start the web platform (Ctrl-C stops it; PORT=8000)"
 	@echo "make shell-lab  start the first lab in a terminal, no web (FIRST_LAB=...)"
 	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
-	@echo "make bench   sandbox ready / check latency per lab beside the engine floor, then the"
-	@echo "             browser figures: click → prompt, Check → score, keystroke echo"
+	@echo "make bench   sandbox ready / check latency per lab beside the engine floor; the browser"
+	@echo "             figures (click → prompt, Check → score, keystroke echo); then warm pool"
+	@echo "             vs cold start, density (100 idle sandboxes) and load (10 and 20 candidates)"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
 	@echo "make lint    ruff"
 
@@ -79,6 +80,9 @@ bench: images assets web-deps
 	infra/setup/ensure-web-deps.sh --browser
 	$(BIN)/python -m tests.bench.bench_engine
 	$(BIN)/python -m tests.bench.bench_web
+	$(BIN)/python -m tests.bench.bench_pool
+	$(BIN)/python -m tests.bench.bench_density
+	$(BIN)/python -m tests.bench.bench_load
 
 lint: setup
 	$(BIN)/ruff check opslab grader infra webapp tests labs

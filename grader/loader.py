@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from grader.errors import LabError, LabFormatError
 from grader.lab import Cheat, Lab, lab_version
+from grader.params import placeholders
 from grader.schema import LabSpec
 
 REQUIRED_FILES = ("README.md", "setup.sh", "solution.sh")
@@ -75,7 +76,7 @@ def _spec_problems(err: ValidationError, raw: dict) -> list[LabError]:
         loc = e["loc"]
         if e["type"] == "extra_forbidden":
             parent = _model_at(loc[:-1], raw)
-            allowed = ", ".join(parent.model_fields) if parent else ""
+            allowed = ", ".join(f.alias or n for n, f in parent.model_fields.items()) if parent else ""
             msg = f"unknown key; expected one of: {allowed}"
         elif e["type"] == "missing":
             msg = "required key is missing"
@@ -91,20 +92,23 @@ def _spec_problems(err: ValidationError, raw: dict) -> list[LabError]:
 def _model_at(loc: tuple, raw: dict) -> type[BaseModel] | None:
     """The pydantic model that a location in lab.yaml is validated by (for listing keys)."""
     model: type[BaseModel] = LabSpec
+    skip_key = False  # the part after a dict of models is one of its keys (params.<name>)
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or skip_key:
+            skip_key = False
             continue
-        field = model.model_fields.get(part)
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
         if field is None:
             return None
         ann = field.annotation
         inner = getattr(ann, "__args__", (ann,))
         nxt = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
         if nxt is None:
-            for a in inner:  # list[Model]
+            for a in inner:  # list[Model], dict[str, Model]
                 nxt = next((x for x in getattr(a, "__args__", ()) if isinstance(x, type) and issubclass(x, BaseModel)), None) or nxt
         if nxt is None:
             return None
+        skip_key = getattr(ann, "__origin__", None) is dict
         model = nxt
     return model
 
@@ -190,6 +194,17 @@ def _scan_cheats(path: Path, spec: LabSpec | None, problems: list[LabError]) -> 
     return tuple(cheats)
 
 
+def _readme_placeholders(path: Path, spec: LabSpec) -> list[LabError]:
+    """A README placeholder {{ params.<name> }} must name a parameter of lab.yaml."""
+    try:
+        used = placeholders(read_text(path / "README.md", "README.md"))
+    except LabError as e:
+        return [e]
+    return [LabError("README.md", f"{{{{ params.{name} }}}} names no parameter of lab.yaml; "
+                                  f"declared: {', '.join(spec.params) or '(none: add a params: section)'}")
+            for name in used if name not in spec.params]
+
+
 def load_lab(path: Path | str) -> Lab:
     """Load and validate one lab folder; raise LabFormatError listing every problem found."""
     path = Path(path).resolve()
@@ -225,6 +240,8 @@ def load_lab(path: Path | str) -> Lab:
         for i, host in enumerate(spec.sandbox.hosts):
             if host.build and not (path / host.build / "Dockerfile").is_file():
                 problems.append(LabError("lab.yaml", f"expected a folder with a Dockerfile at {host.build}", f"sandbox.hosts[{i}].build"))
+    if spec and (path / "README.md").is_file():
+        problems += _readme_placeholders(path, spec)
     checks = _scan_checks(path, spec, problems)
     cheats = _scan_cheats(path, spec, problems)
     if problems:

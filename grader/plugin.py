@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import box
 from grader.backend import get_host
 from grader.target import load_driver
 from grader.tools import CHECK_TOOLS, CheckTool, check_tool
@@ -61,6 +62,12 @@ def targets(pytestconfig) -> dict:
     if not path:
         raise pytest.UsageError("grader.plugin needs --opslab-targets")
     return json.loads(Path(path).read_text())
+
+
+@pytest.fixture(scope="session")
+def params(targets) -> dict:
+    """{name: value}: this attempt's lab parameters (lab.yaml `params:`), {} for a lab without."""
+    return dict(targets.get("params") or {})
 
 
 @pytest.fixture(scope="session")
@@ -260,6 +267,6 @@ def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--opslab-results")
     if path:
         Path(path).write_text(json.dumps({"checks": _results, "collect_errors": _collect_errors,
-                                          "exitstatus": int(exitstatus)}))
+                                          "box_violations": list(box.VIOLATIONS), "exitstatus": int(exitstatus)}))
 
 

@@ -41,6 +41,8 @@ class Report:
     lab_error: str | None = None
     # Per failing check (file::test): the tail of pytest's report, for lab authors only.
     details: dict[str, str] = field(default_factory=dict)
+    # The attempt's lab parameters the checks judged against (grader.params), {} for none.
+    params: dict = field(default_factory=dict)
 
     @property
     def score(self) -> int:

@@ -119,6 +119,70 @@ class Task(_Strict):
     hints: list[str] = []
 
 
+# A parameter's name: also part of an environment variable (OPSLAB_PARAM_<NAME>) and of a
+# README placeholder ({{ params.<name> }}).
+PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# A value from a `choice:` list: safe unquoted in a shell word, a path or a README line.
+PARAM_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,63}$")
+
+
+class IntRange(_Strict):
+    min: Annotated[int, Field(ge=0, le=10**9)]
+    max: Annotated[int, Field(ge=0, le=10**9)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntRange:
+        if self.min >= self.max:
+            raise ValueError(f"expected min below max, got min {self.min} and max {self.max}")
+        return self
+
+
+class Length(_Strict):
+    length: Annotated[int, Field(ge=4, le=32)]
+
+
+class Param(_Strict):
+    """One per-attempt parameter: exactly one of `choice: [..]`, `int: {min, max}`,
+    `word: {length}` (lowercase letters) or `hex: {length}` (0-9a-f)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    choice: Annotated[list[str | int], Field(min_length=2, max_length=100)] | None = None
+    int_range: IntRange | None = Field(default=None, alias="int")
+    word: Length | None = None
+    hex: Length | None = None
+
+    @field_validator("choice")
+    @classmethod
+    def _choices(cls, v: list[str | int] | None) -> list[str | int] | None:
+        for value in v or []:
+            if isinstance(value, bool) or not PARAM_VALUE.match(str(value)):
+                raise ValueError(f"expected choices of 1-64 letters, digits and ._:/@+- (safe in a shell word), "
+                                 f"starting with a letter or digit; got {value!r}")
+        _must_be_unique("choices", [str(x) for x in v or []])
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Param:
+        kinds = [k for k in ("choice", "int_range", "word", "hex") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("expected exactly one of choice: [..], int: {min, max}, word: {length} or hex: {length}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "int" if self.int_range is not None else next(k for k in ("choice", "word", "hex")
+                                                            if getattr(self, k) is not None)
+
+    def size(self) -> int:
+        """How many values a draw can give."""
+        if self.choice is not None:
+            return len(self.choice)
+        if self.int_range is not None:
+            return self.int_range.max - self.int_range.min + 1
+        return (26 if self.word is not None else 16) ** (self.word or self.hex).length
+
+
 class LabSpec(_Strict):
     """The schema of lab.yaml."""
 
@@ -130,8 +194,12 @@ class LabSpec(_Strict):
     difficulty: Literal["beginner", "intermediate", "advanced"]
     duration: str = "30m"
     check_timeout: str = "20s"
+    warm_pool: Annotated[int, Field(ge=0, le=5)] = 0  # sandboxes the platform keeps set up ahead (webapp.pools)
     sandbox: Sandbox
     tasks: Annotated[list[Task], Field(min_length=1)]
+    # Drawn per attempt (grader.params): the scripts get OPSLAB_PARAM_<NAME>, the checks the
+    # `params` fixture, the README {{ params.<name> }}.
+    params: Annotated[dict[str, Param], Field(max_length=16)] = {}
 
     @field_validator("skills")
     @classmethod
@@ -146,6 +214,15 @@ class LabSpec(_Strict):
     def _duration(cls, v: str) -> str:
         parse_duration(v)
         return v
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, params: dict[str, Param]) -> dict[str, Param]:
+        bad = [n for n in params if not PARAM_NAME.match(n)]
+        if bad:
+            raise ValueError(f"parameter name {bad[0]!r}: expected 1-32 lowercase letters, digits and _, "
+                             "starting with a letter (it becomes OPSLAB_PARAM_<NAME> for the scripts)")
+        return params
 
     @field_validator("tasks")
     @classmethod

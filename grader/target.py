@@ -2,7 +2,10 @@
 
 A grading run receives a target description (JSON, built by the engine):
 
-    {"driver": "<module>", "hosts": {"<host name>": "<host spec>", ...}}
+    {"driver": "<module>", "hosts": {"<host name>": "<host spec>", ...}, "params": {"<name>": value, ...}}
+
+`params` (optional, {} when absent) holds the attempt's lab parameters (grader.params); the
+checks read them through the `params` fixture.
 
 `driver` names a module that provides `host_target(spec) -> HostTarget` and
 `tool_box(image, workdir, env, scratch=(), caps=()) -> ToolBox`. A sandbox provider ships one (the Docker

@@ -7,7 +7,9 @@ wedged check is killed alone) without paying the imports. It is single-threaded,
 what makes forking safe, and it exits when its parent closes its stdin.
 
 Protocol on a Unix socket, one connection per run: the client sends one JSON request
-{args, env, cwd, log} and closes its side; the child answers {"pid": N} then {"exit": code}.
+{args, env, log, box: {target, lab, scratch, stage}} and closes its side; the child answers
+{"pid": N} then {"exit": code}. The child is the run's broker; pytest runs in a box it forks
+(grader.box, grader.broker), so the lab's checks never hold what this process holds.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import select
 import signal
 import socket
 import sys
+from pathlib import Path
 
 PRELOAD = ["pytest", "_pytest.python", "_pytest.fixtures", "_pytest.assertion.rewrite", "testinfra",
            "testinfra.host", "testinfra.modules", "pytest_timeout", "grader.plugin",
-           "grader.backend", "grader.trust", "grader.target", "grader.tools", "testinfra.modules.socket", "testinfra.modules.file", "testinfra.modules.command",
+           "grader.backend", "grader.trust", "grader.target", "grader.tools", "grader.box", "grader.broker",
+           "grader.box_client", "testinfra.modules.socket", "testinfra.modules.file", "testinfra.modules.command",
            # what pytest's built-in plugins import on every run (pdb, unittest, xml.etree, …)
            "pdb", "unittest", "xml.etree.ElementTree", "faulthandler"]
 
@@ -42,21 +46,29 @@ def _read_all(conn: socket.socket) -> bytes:
 
 
 def _child(conn: socket.socket) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # checks may run tools and wait for them
+    """One grading run: this process becomes the run's broker (grader.broker, outside the box,
+    holding the target driver) and forks the boxed process that runs pytest (grader.box)."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the broker waits for the box
     req = json.loads(_read_all(conn))
     conn.sendall(json.dumps({"pid": os.getpid()}).encode() + b"\n")
     fd = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    os.environ.clear()
-    os.environ.update(req["env"])
-    os.chdir(req["cwd"])
+    os.close(fd)
     import pytest
 
-    try:
-        code = int(pytest.main(req["args"]))
-    except BaseException:  # noqa: BLE001 - report and leave: the parent turns it into a GradingError
-        code = 99
+    from grader.box import BROKER_ENV, ENV, spawn_boxed
+    from grader.broker import Broker
+
+    box = req["box"]
+    scratch = Path(box["scratch"])
+    broker = Broker(box["target"], scratch, Path(box["stage"]))
+    pid = spawn_boxed(lambda: int(pytest.main(req["args"])), Path(box["lab"]), scratch,
+                      {**ENV, **req.get("env", {}), BROKER_ENV: broker.sock_path})
+    broker.serve_in_background()
+    _, status = os.waitpid(pid, 0)
+    broker.close()
+    code = os.waitstatus_to_exitcode(status)
     sys.stdout.flush()
     sys.stderr.flush()
     conn.sendall(json.dumps({"exit": code}).encode() + b"\n")

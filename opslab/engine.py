@@ -27,22 +27,24 @@ from grader.catalogue import find_lab, find_lab_cached, lab_ids, labs_root
 from grader.errors import LabError, LabNotFound
 from grader.lab import Lab
 from grader.loader import load_lab
+from grader.params import ParamError, Value, complete, draw
+from grader.params import env as param_env
 from grader.report import Report
 from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
-from grader.selftest import Step, Validation, validate
+from grader.selftest import DRAWS, Step, Validation, validate
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
 from infra.watchdog import enforce_disk_limit, watch
 from opslab.quiesce import quiesce
 
-__all__ = ["KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ProviderInfo",
+__all__ = ["DRAWS", "KNOWN_ERRORS", "GRACE", "BuildResult", "Lab", "LabChanged", "LabError", "LabNotFound", "ParamError", "ProviderInfo",
            "Report", "Sandbox", "SandboxInfo", "SandboxNotFound", "build_images", "catalogue", "describe_failure",
            "destroy_sandbox", "disk_cap_warning", "ensure_disk_watchdog", "find_lab", "find_lab_cached", "get_sandbox",
            "grade_session", "lab_for_session", "lab_ids", "lab_sandbox", "labs_root", "list_sandboxes", "load_lab",
-           "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "start_lab", "sweep",
+           "new_session_id", "provider", "quiesce", "quiesce_session", "run_script", "session_params", "start_lab", "sweep",
            "validate_lab", "warm_up", "watch_disks"]
 
 SCRIPT_TIMEOUT = 300  # seconds a setup/solution script may run
@@ -63,7 +65,7 @@ class LabChanged(InfraError):
 
 
 # Errors whose message tells a person what to do; anything else is a bug to show with -v.
-KNOWN_ERRORS = (LabError, LabNotFound, InfraError, GradingError)
+KNOWN_ERRORS = (LabError, LabNotFound, InfraError, GradingError, ParamError)
 
 
 def provider() -> Provider:
@@ -102,22 +104,25 @@ def host_image(lab: Lab, host) -> str:
     return host.image or f"opslab/lab-{lab.id}-{host.name}"
 
 
-def sandbox_spec(lab: Lab, session: str, ttl: int | None = None) -> SandboxSpec:
-    """The neutral sandbox spec infra receives: names, images and sizes in bytes."""
+def sandbox_spec(lab: Lab, session: str, ttl: int | None = None, params: dict[str, Value] | None = None) -> SandboxSpec:
+    """The neutral sandbox spec infra receives: names, images, sizes in bytes, the parameters."""
     hosts = tuple(
         HostSpec(name=h.name, image=host_image(lab, h), cpus=h.resources.cpus,
                  memory_bytes=h.resources.memory_bytes, pids=h.resources.pids,
                  tmpfs={path: parse_size(size) for path, size in h.tmpfs.items()})
         for h in lab.hosts)
     return SandboxSpec(session=session, lab=lab.id, lab_version=lab.version, hosts=hosts,
-                       ttl_seconds=ttl or lab.duration_seconds + GRACE)
+                       ttl_seconds=ttl or lab.duration_seconds + GRACE, params=dict(params or {}))
 
 
-def run_script(sandbox: Sandbox, lab: Lab, script: Path, action: str | None = None) -> float:
+def run_script(sandbox: Sandbox, lab: Lab, script: Path, action: str | None = None,
+               params: dict[str, Value] | None = None) -> float:
     """Run a lab script as root on every host in lab.yaml order; raise CommandFailed on error.
 
     The script and a copy of files/ go to a private folder that is removed afterwards, so
-    neither setup nor solution is left behind for the candidate to read.
+    neither setup nor solution is left behind for the candidate to read. The script gets the
+    sandbox's lab parameters as OPSLAB_PARAM_<NAME> (`params` instead: another draw's, to
+    prove that its answer does not fit this one).
     """
     action = action or script.name
     t0 = time.monotonic()
@@ -131,20 +136,35 @@ def run_script(sandbox: Sandbox, lab: Lab, script: Path, action: str | None = No
         wrapper = (f"cd /root; timeout -k 5 {SCRIPT_TIMEOUT} bash {stage}/script.sh; rc=$?; "
                    f"rm -rf {shlex.quote(stage)}; exit $rc")
         env = {"OPSLAB_HOST": host, "OPSLAB_HOSTS": " ".join(sandbox.hosts),
-               "OPSLAB_FILES": f"{stage}/files", "DEBIAN_FRONTEND": "noninteractive"}
+               "OPSLAB_FILES": f"{stage}/files", "DEBIAN_FRONTEND": "noninteractive",
+               **param_env(sandbox.params if params is None else params)}
         result = sandbox.exec(host, ["/bin/bash", "-c", wrapper], env=env)
         if result.exit_code != 0:
             raise CommandFailed(action, host, result.exit_code, result.output)
     return time.monotonic() - t0
 
 
+def session_params(lab: Lab, session: str) -> dict[str, Value]:
+    """A session's lab parameters: drawn from its id (a secret token), so the web page, the
+    sandbox and every grade agree without storing them first; {} for a lab without."""
+    return draw(lab.spec.params, session)
+
+
 def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
-              progress: Progress = lambda s: None) -> Sandbox:
-    """Create the lab's sandbox and run setup.sh; nothing is left behind if either fails."""
+              progress: Progress = lambda s: None, params: dict[str, Value] | None = None) -> Sandbox:
+    """Create the lab's sandbox and run setup.sh; nothing is left behind if either fails.
+
+    The lab's parameters are drawn from the session id (session_params); `params` sets some
+    or all of them instead (ParamError for a value a draw could not give). The sandbox keeps
+    them (its labels), so run_script and every grade find them.
+    """
     session = session or new_session_id()
+    values = complete(lab.spec.params, params or {}, seed=session)
     pin_lab(lab)
     progress(f"creating sandbox {session} ({', '.join(h.name for h in lab.hosts)})")
-    sandbox = provider().create(sandbox_spec(lab, session, ttl))
+    if values:
+        progress("parameters: " + " ".join(f"{k}={v}" for k, v in values.items()))
+    sandbox = provider().create(sandbox_spec(lab, session, ttl, values))
     try:
         progress("running setup")
         run_script(sandbox, lab, lab.path / "setup.sh", "setup.sh")
@@ -156,9 +176,10 @@ def start_lab(lab: Lab, session: str | None = None, ttl: int | None = None,
 
 
 @contextmanager
-def lab_sandbox(lab: Lab) -> Iterator[Sandbox]:
-    """A fresh, set-up sandbox for the length of a `with` block (self-test, benchmarks)."""
-    sandbox = start_lab(lab, ttl=30 * 60)
+def lab_sandbox(lab: Lab, params: dict[str, Value] | None = None) -> Iterator[Sandbox]:
+    """A fresh, set-up sandbox for the length of a `with` block (self-test, benchmarks), with
+    these lab parameters (else drawn)."""
+    sandbox = start_lab(lab, ttl=30 * 60, params=params)
     try:
         yield sandbox
     finally:
@@ -240,7 +261,9 @@ def _load_pinned(path: Path) -> Lab:
 def grade_session(session: str, lab: Lab | None = None) -> Report:
     """Grade a live session's sandbox now with the checks of the version it started on."""
     sandbox = provider().get(session)
-    return grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
+    report = grade(lab or lab_for_session(sandbox.lab, sandbox.lab_version, session), sandbox.target())
+    report.params = dict(sandbox.params)  # what this attempt's checks judged against
+    return report
 
 
 def quiesce_session(session: str) -> None:
@@ -368,8 +391,9 @@ def describe_failure(exc: BaseException) -> str | None:
 
 # -- authors and operators ----------------------------------------------------------------------
 
-def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation:
-    """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss."""
+def validate_lab(lab_id: str, progress: Progress = lambda s: None, draws: int = DRAWS) -> Validation:
+    """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss; a lab
+    with parameters on `draws` different draws of them."""
     try:
         lab = find_lab(lab_id)
     except (LabError, LabNotFound) as e:
@@ -386,7 +410,7 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None) -> Validation
                 v.steps.append(Step("image", f"{h.build} builds", False, 0, lab.max_score,
                                     time.monotonic() - t0, str(e)))
                 return v
-    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce)
+    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce, draws=draws)
 
 
 def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,

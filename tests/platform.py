@@ -56,15 +56,18 @@ class Platform:
 
 
 @contextmanager
-def running_platform(labs: Path, worker_threads: int = 4):
+def running_platform(labs: Path, worker_threads: int = 4, env: dict | None = None):
     redis = shutil.which("redis-server")
     if not redis:
         raise RuntimeError("redis-server is not installed (make test installs it)")
     var = Path(tempfile.mkdtemp(prefix="opslab-platform-"))
     rport, wport = free_port(), free_port()
+    extra, env = env, None
     env = {**os.environ, "OPSLAB_VAR": str(var), "OPSLAB_LABS": str(labs), "PYTHONPATH": str(ROOT),
            "OPSLAB_DATABASE_URL": f"sqlite:///{var / 'opslab.db'}", "OPSLAB_REDIS_URL": f"redis://127.0.0.1:{rport}/0",
-           "OPSLAB_RECORDINGS": str(var / "recordings"), "OPSLAB_SECRET_KEY": "test-secret"}
+           "OPSLAB_RECORDINGS": str(var / "recordings"), "OPSLAB_SECRET_KEY": "test-secret",
+           # no warm pools unless a test asks: their sandboxes would outlive the platform
+           "OPSLAB_WARM_POOL": "0", **(extra or {})}
     procs: dict[str, subprocess.Popen] = {}
     try:
         def start(name, cmd, port=None):

@@ -16,6 +16,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(defaults())
     app.config.update(config or {})
+    from webapp.pools import parse_setting
+
+    parse_setting(app.config.get("WARM_POOL"))  # a malformed OPSLAB_WARM_POOL stops the start with its reason
     # The terminal's WebSocket: bounded frames, and pings keep proxies from dropping idle shells.
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": 64 * 1024, "ping_interval": 25})
     limits.init_app(app)
@@ -31,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     for bp in (invites.bp, reviewers.bp, reviewers_api.bp, teams.bp):
         app.register_blueprint(bp)
+    from webapp import metrics  # the platform's own figures, for admins (Prometheus)
+
+    app.register_blueprint(metrics.bp)
     csrf.exempt(reviewers_api.bp)
     terminal.init_app(app)
     errors.init_app(app)

@@ -66,9 +66,15 @@ def status(ls: LabSession) -> dict:
     running = ls.state == State.ready  # the clock stops when the session ends
     left = max(0, int((services.aware(ls.deadline) - now).total_seconds())) if ls.deadline and running else None
     hints = ls.hints_revealed or {}
+    place = services.queue_place(db(), ls)
+    progress = ls.progress
+    if place:
+        progress = (f"waiting for a free sandbox: number {place['position']} in line"
+                    + (f", a slot frees within about {max(1, round(place['estimate_seconds'] / 60))} min"
+                       if place["estimate_seconds"] is not None else "") + "; this page starts it by itself")
     return {
         "id": ls.id, "lab": ls.lab_id, "title": lab.spec.title, "state": ls.state.value,
-        "progress": ls.progress, "failure_reason": ls.failure_reason,
+        "progress": progress, "failure_reason": ls.failure_reason, "queue": place,
         "server_time": now.isoformat(), "deadline": iso(ls.deadline), "seconds_left": left,
         "hosts": [h.name for h in lab.shell_hosts], "pending_grade": pending,
         "error": latest["error"] if latest else None,
@@ -152,6 +158,7 @@ def stop(session_id: str):
     ls = owned(session_id)
     if services.stop(db(), ls):
         tasks.enqueue_finish(ls.id)
+    tasks.admit_waiting(db(), current_app.config)  # a slot may have freed: the next in line starts
     return jsonify(status(ls)), 202
 
 

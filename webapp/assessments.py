@@ -233,10 +233,8 @@ def advance(s, inv: Invite, config) -> LabSession | None:
         s.commit()
         return None
     guest = s.get(User, inv.guest_id)  # one lab at a time: the per-user cap (a row lock) says so
-    ls = services.start_session(s, guest, inv.assessment.labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1})
-    ls.invite_id = inv.id
-    s.commit()
-    return ls
+    return services.start_session(s, guest, inv.assessment.labs[index]["lab"], {**config, "MAX_SESSIONS_PER_USER": 1},
+                                  invite_id=inv.id)
 
 
 def due(s, now: datetime | None = None) -> list[int]:

@@ -65,6 +65,9 @@ def defaults() -> dict:
         "RECORDINGS_DIR": str(Path(env("OPSLAB_RECORDINGS", var / "recordings"))),
         "MAX_SESSIONS_PER_USER": int(env("OPSLAB_MAX_SESSIONS_PER_USER", "2")),
         "CAPACITY": int(env("OPSLAB_CAPACITY", "20")),
+        # Warm pools (webapp.pools): "" keeps each lab's `warm_pool:` hint, "0" turns them off,
+        # "lab=N,lab=N" or "*=N" sets sizes.
+        "WARM_POOL": env("OPSLAB_WARM_POOL", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies need HTTPS; set OPSLAB_SECURE_COOKIES=0 only for plain-HTTP loopback use.

@@ -156,6 +156,8 @@ class LabSession(Base):
     # leaves a live worker's start alone, and the sweep re-queues one whose worker died.
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set while the session waits in line for capacity (state `requested`); admission clears it.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     user: Mapped[User] = relationship()
     grades: Mapped[list[Grade]] = relationship(back_populates="session", order_by="Grade.id")
 
@@ -190,3 +192,16 @@ class LoginFailure(Base):
     ip: Mapped[str] = mapped_column(String(45), index=True)
     email: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class PoolMember(Base):
+    """A sandbox started and set up ahead of time for a lab (webapp.pools), used once: Start
+    turns it into a LabSession with the same id, which is also the sandbox's session label."""
+
+    __tablename__ = "pool_members"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lab_id: Mapped[str] = mapped_column(String(100), index=True)
+    lab_version: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued → starting → ready
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -41,6 +41,10 @@ OPENAPI = {
                 "state": {"type": "string", "enum": ["requested", "provisioning", "ready", "submitted",
                                                      "expired", "graded", "destroyed", "failed"]},
                 "progress": {"type": "string", "maxLength": 200}, "failure_reason": {"type": ["string", "null"]},
+                "queue": {"type": ["object", "null"], "description": "a Start waiting for a free sandbox (the platform is full): "
+                          "its place in line and, when known, the latest a slot frees",
+                          "properties": {"position": {"type": "integer", "minimum": 1},
+                                         "estimate_seconds": {"type": ["integer", "null"]}}},
                 "server_time": {"type": "string", "format": "date-time"},
                 "deadline": {"type": ["string", "null"], "format": "date-time"},
                 "seconds_left": {"type": ["integer", "null"]}, "hosts": {"type": "array", "items": {"type": "string"}},

@@ -9,6 +9,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from grader.params import fill
+
 _md = MarkdownIt("commonmark", {"html": False}).enable("table")
 _TAGS = {"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "code", "pre", "em", "strong", "a", "blockquote",
          "table", "thead", "tbody", "tr", "th", "td", "hr", "br"}
@@ -20,7 +22,9 @@ def render_markdown(text: str) -> Markup:
     return Markup(html)
 
 
-@functools.lru_cache(maxsize=128)
-def readme_html(path: Path, version: str) -> Markup:
-    """Cached per lab version: a README is rendered once, not per page view."""
-    return render_markdown(path.read_text())
+@functools.lru_cache(maxsize=256)
+def readme_html(path: Path, version: str, params: tuple[tuple[str, str | int], ...] = ()) -> Markup:
+    """Cached per lab version and parameters: a README is rendered once, not per page view.
+    `{{ params.<name> }}` placeholders take the session's values (grader.params) before the
+    markdown is rendered and sanitised, so a value is escaped like any text of the file."""
+    return render_markdown(fill(path.read_text(), dict(params)))

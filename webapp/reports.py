@@ -83,6 +83,7 @@ def lab_result(item: dict, sessions: list[LabSession], mode: Mode) -> dict:
             "score": score, "max_score": top, "percent": round(100 * score / top, 1) if top else 0.0,
             "graded": report is not None, "lab_version": (report or {}).get("lab_version"),
             "grader_version": (report or {}).get("grader_version"),
+            "params": (report or {}).get("params") or {},  # this candidate's variant of the lab
             "hosts": lab.hosts, "tasks": tasks,
             "failures": [x.failure_reason or "the sandbox failed" for x in failures]}
 

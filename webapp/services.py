@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, text, update
 
 from opslab import engine
 from opslab.engine import Lab, LabError, LabNotFound
+from webapp import pools
 from webapp.models import ACTIVE, Grade, LabSession, Role, State, User, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,11 @@ def _serialize_starts(s, user: User) -> None:
         s.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
-def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
+def start_session(s, user: User, lab_id: str, config: dict, invite_id: int | None = None) -> LabSession:
     """Record a requested session after the capacity checks; the caller enqueues provisioning
-    (safe to repeat). Starting a lab the user already has running resumes that session."""
+    (safe to repeat). Starting a lab the user already has running resumes that session. A
+    ready member of the lab's warm pool (webapp.pools) makes it ready at once: the clock
+    starts now, and provisioning has nothing left to do."""
     lab = load_lab(lab_id)
     _serialize_starts(s, user)
     running = s.scalar(select(LabSession).where(LabSession.user_id == user.id, LabSession.lab_id == lab.id,
@@ -85,14 +88,72 @@ def start_session(s, user: User, lab_id: str, config: dict) -> LabSession:
     if mine >= config["MAX_SESSIONS_PER_USER"]:
         raise SessionError(f"you already have {mine} labs running (the limit is "
                            f"{config['MAX_SESSIONS_PER_USER']}); stop one before starting another", 429)
-    everyone = s.scalar(select(func.count()).select_from(LabSession).where(LabSession.state.in_(ACTIVE)))
-    if everyone >= config["CAPACITY"]:
-        raise SessionError("all sandboxes are in use right now; please try again in a few minutes", 503)
-    ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
-                    state=State.requested, progress="waiting for a worker", hints_revealed={})
+    member = pools.claim(s, lab)
+    if member is None:
+        full = running_count(s) >= config["CAPACITY"]  # then the Start waits in line (admit)
+        ls = LabSession(id=engine.new_session_id(), user_id=user.id, lab_id=lab.id, lab_version=lab.version,
+                        state=State.requested, hints_revealed={}, invite_id=invite_id,
+                        queued_at=utcnow() if full else None,
+                        progress="waiting for a free sandbox" if full else "waiting for a worker")
+        s.add(ls)
+        s.commit()
+        return ls
+    now = utcnow()
+    ls = LabSession(id=member, user_id=user.id, lab_id=lab.id, lab_version=lab.version, state=State.ready,
+                    progress="ready", hints_revealed={}, invite_id=invite_id, ready_at=now,
+                    deadline=now + timedelta(seconds=lab.duration_seconds))
     s.add(ls)
+    if invite_id is not None:  # a timed assessment: the attempt's clock sets the deadline
+        from webapp import assessments
+
+        s.flush()
+        assessments.on_ready(s, ls)
     s.commit()
     return ls
+
+
+def running_count(s) -> int:
+    """Sessions that hold (or are getting) a sandbox: what OPSLAB_CAPACITY bounds."""
+    return s.scalar(select(func.count()).select_from(LabSession)
+                    .where(LabSession.state.in_(ACTIVE), LabSession.queued_at.is_(None)))
+
+
+def queue_place(s, ls: LabSession) -> dict | None:
+    """Where a waiting Start stands: {"position": n, "estimate_seconds": s or None}. The n-th
+    slot to free is at the latest the n-th earliest deadline of the running sessions (a
+    Stop frees one sooner); None when the session is not waiting."""
+    if ls.queued_at is None or ls.state != State.requested:
+        return None
+    ahead = s.scalar(select(func.count()).select_from(LabSession).where(
+        LabSession.state == State.requested, LabSession.queued_at.is_not(None),
+        or_(LabSession.queued_at < ls.queued_at, (LabSession.queued_at == ls.queued_at) & (LabSession.id < ls.id))))
+    position = ahead + 1
+    deadlines = s.scalars(select(LabSession.deadline).where(
+        LabSession.state == State.ready, LabSession.deadline.is_not(None))
+        .order_by(LabSession.deadline).limit(position)).all()
+    estimate = (max(0, int((aware(deadlines[-1]) - utcnow()).total_seconds()))
+                if len(deadlines) == position else None)
+    return {"position": position, "estimate_seconds": estimate}
+
+
+def admit(s, config: dict) -> list[str]:
+    """Let waiting Starts in, oldest first, while there is capacity; returns their ids (the
+    caller enqueues provisioning). One admitter at a time (the start lock), so two never
+    fill the same slot. An admitted start counts from now (the provisioning timeout too)."""
+    first = s.scalar(select(LabSession).where(LabSession.queued_at.is_not(None), LabSession.state == State.requested)
+                     .order_by(LabSession.queued_at, LabSession.id).limit(1))
+    if first is None:
+        return []
+    _serialize_starts(s, first.user)
+    free = config["CAPACITY"] - running_count(s)
+    waiting = s.scalars(select(LabSession.id).where(LabSession.queued_at.is_not(None), LabSession.state == State.requested)
+                        .order_by(LabSession.queued_at, LabSession.id).limit(max(free, 0))).all()
+    admitted = [sid for sid in waiting if s.execute(
+        update(LabSession).where(LabSession.id == sid, LabSession.queued_at.is_not(None), LabSession.state == State.requested)
+        .values(queued_at=None, created_at=utcnow(), progress="waiting for a worker")
+        .execution_options(synchronize_session=False)).rowcount == 1]
+    s.commit()
+    return admitted
 
 
 def can_access(user: User | None, ls: LabSession) -> bool:
@@ -159,6 +220,8 @@ def provision(s, session_id: str) -> None:
     ls = s.get(LabSession, session_id)
     if ls is None or ls.state not in (State.requested, State.provisioning):
         return  # already done (or stopped) — a redelivered task has nothing to do
+    if ls.queued_at is not None:
+        return  # waiting in line for capacity: admission queues it again (admit)
     redelivered = ls.state == State.provisioning
     if not _claim_start(s, ls):
         return  # a live worker is starting it
@@ -200,7 +263,8 @@ def stalled_starts(s, unclaimed_after: int = 60) -> list[str]:
     """Starts to queue again: requested a while ago and never claimed (the task was lost on
     the way, e.g. Redis was away), or claimed by a worker that has died."""
     cutoff = utcnow() - timedelta(seconds=unclaimed_after)
-    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)))).all()
+    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)),
+                                              LabSession.queued_at.is_(None))).all()
     return [r.id for r in rows
             if (r.state == State.requested and aware(r.created_at) < cutoff)
             or (r.state == State.provisioning and not _claim_alive(r.claimed_by, r.claimed_at))]
@@ -399,7 +463,8 @@ def unfinished(s, older_than: int = 120) -> list[str]:
 def fail_stuck(s, timeout: int) -> list[str]:
     """Provisioning that never finished (a worker died for good) ends as failed."""
     cutoff = utcnow() - timedelta(seconds=timeout)
-    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)))).all()
+    rows = s.scalars(select(LabSession).where(LabSession.state.in_((State.requested, State.provisioning)),
+                                              LabSession.queued_at.is_(None))).all()
     stuck = [r for r in rows if aware(r.created_at) < cutoff]
     for r in stuck:
         r.state, r.failure_reason, r.ended_at = State.failed, "the sandbox took too long to start; please try again", utcnow()

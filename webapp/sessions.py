@@ -36,8 +36,9 @@ def page(session_id: str):
     if ls is None or not services.can_access(g.user, ls):
         abort(404)  # not 403: do not confirm that someone else's session exists
     lab = services.session_lab(ls)
-    return render_template("session.html", ls=ls, lab=lab, readme=readme_html(lab.path / "README.md", lab.version),
-                           user=g.user)
+    params = tuple(engine.session_params(lab, ls.id).items())  # this attempt's values in the README
+    return render_template("session.html", ls=ls, lab=lab, user=g.user,
+                           readme=readme_html(lab.path / "README.md", lab.version, params))
 
 
 @bp.route("/sessions")

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-from webapp import assessments, services, webhooks
+from webapp import assessments, pools, services, webhooks
 from webapp.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,22 @@ def provision(session_id: str) -> None:
         ls = s.get(services.LabSession, session_id)
         if ls and ls.state == services.State.ready and ls.deadline:
             expire.apply_async((session_id,), eta=services.aware(ls.deadline))
+    if pools.parse_setting(current_app.config.get("WARM_POOL")) != {"*": 0}:
+        refill_pools.delay()  # a Start may have taken a warm member: start its replacement now
+
+
+@shared_task(name="webapp.tasks.refill_pools", acks_late=True)
+def refill_pools() -> None:
+    with session_scope(current_app) as s:
+        admit_waiting(s, current_app.config)
+        for member in pools.refill(s, current_app.config):
+            warm.delay(member)
+
+
+@shared_task(name="webapp.tasks.warm", acks_late=True)
+def warm(member_id: str) -> None:
+    with session_scope(current_app) as s:
+        pools.warm(s, member_id)
 
 
 @shared_task(name="webapp.tasks.grade", acks_late=True)
@@ -49,6 +65,7 @@ def expire(session_id: str) -> None:
     with session_scope(current_app) as s:
         if services.expire(s, session_id):
             finish.delay(session_id)
+            admit_waiting(s, current_app.config)  # its slot is free: the next in line starts
 
 
 @shared_task(name="webapp.tasks.sweep", acks_late=True)
@@ -65,6 +82,8 @@ def sweep() -> None:
         services.fail_stuck(s, current_app.config["PROVISION_TIMEOUT"])
         services.fail_lost_checks(s)
         services.sweep_sandboxes(s)
+        for member in pools.refill(s, current_app.config):
+            warm.delay(member)
         assessments.due(s)  # attempts out of time between two labs
         webhooks.enqueue_due(s)
 
@@ -81,6 +100,14 @@ def _enqueue(task, *args) -> bool:
         log.warning("could not queue %s%r", task.name, args, exc_info=True)
         return False
     return True
+
+
+def admit_waiting(s, config) -> list[str]:
+    """Let waiting Starts in where a slot is free and queue their provisioning."""
+    admitted = services.admit(s, config)
+    for sid in admitted:
+        enqueue_provision(sid)  # if the queue is away, the sweep queues it again (stalled_starts)
+    return admitted
 
 
 def enqueue_provision(session_id: str) -> bool:

@@ -7,6 +7,7 @@ process leaves nothing the reaper cannot find.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ LABEL_LAB = "opslab.lab"
 LABEL_LAB_VERSION = "opslab.lab-version"
 LABEL_HOST = "opslab.host"
 LABEL_HOSTS = "opslab.hosts"  # every host of the sandbox in lab.yaml order, comma separated
+LABEL_PARAMS = "opslab.params"  # the attempt's lab parameters, JSON {name: value} (absent: none)
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,31 @@ class SandboxSpec:
     lab_version: str
     hosts: tuple[HostSpec, ...]
     ttl_seconds: int = 3600
+    # The attempt's lab parameters (grader.params), kept with the sandbox so that every
+    # later grade finds them; values are strings or integers.
+    params: dict[str, str | int] = field(default_factory=dict)
 
     def labels(self, now: float | None = None) -> dict[str, str]:
         expires = int((now or time.time()) + self.ttl_seconds)
-        return {
+        labels = {
             LABEL_SESSION: self.session,
             LABEL_EXPIRES: str(expires),
             LABEL_LAB: self.lab,
             LABEL_LAB_VERSION: self.lab_version,
             LABEL_HOSTS: ",".join(h.name for h in self.hosts),
         }
+        if self.params:
+            labels[LABEL_PARAMS] = json.dumps(self.params, separators=(",", ":"))
+        return labels
+
+
+def params_from_label(value: str | None) -> dict[str, str | int]:
+    """The parameters a sandbox's LABEL_PARAMS holds ({} when absent or unreadable)."""
+    try:
+        params = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class SandboxInfo:
     expires: int
     hosts: tuple[str, ...]
     running: bool
+    params: dict[str, str | int] = field(default_factory=dict)  # the attempt's lab parameters
 
 
 class Sandbox(Protocol):
@@ -119,9 +137,11 @@ class Sandbox(Protocol):
     lab: str
     lab_version: str
     hosts: tuple[str, ...]  # in lab.yaml order; the first is the primary host
+    params: dict[str, str | int]  # the attempt's lab parameters (SandboxSpec.params), {} for none
 
     def target(self) -> dict:
-        """The grader's view (grader.target): {"driver": module, "hosts": {name: spec}}, ordered."""
+        """The grader's view (grader.target): {"driver": module, "hosts": {name: spec}, "params":
+        {name: value}}, hosts ordered."""
 
     def exec(self, host: str, cmd: list[str], env: dict | None = None, workdir: str = "/root") -> ExecResult:
         """Run a command as root on a host and wait for it."""

@@ -30,13 +30,14 @@ from infra import seccomp
 from infra.archive import extract_archive
 from infra.errors import EngineUnavailable, ImageMissing, InfraError, SandboxNotFound
 from infra.firewall import ensure_host_firewall
-from infra.providers import docker_disk
+from infra.providers import btrfs_quota, docker_disk
 from infra.providers.base import (
     LABEL_EXPIRES,
     LABEL_HOST,
     LABEL_HOSTS,
     LABEL_LAB,
     LABEL_LAB_VERSION,
+    LABEL_PARAMS,
     LABEL_SESSION,
     BuildResult,
     DiskUsage,
@@ -45,6 +46,7 @@ from infra.providers.base import (
     SandboxInfo,
     SandboxSpec,
     Tty,
+    params_from_label,
 )
 
 # What a root user in a lab needs (own files, switch users, bind :80, signal its own
@@ -58,6 +60,11 @@ SUBNET_PREFIX = 28
 BRIDGE_PREFIX = "opsl"            # host-side bridge names: opsl<11 hex of the session>
 TARGET_DRIVER = "infra.providers.docker_target"  # meets grader.target's protocols
 DISK_CAPPING_DRIVERS = {"btrfs", "zfs", "devicemapper"}
+# The engine's own read-only paths (moby's defaults, which a custom list replaces) plus the three
+# files it bind-mounts into every container from its own folder, outside the sandbox's disk
+# cap: writable, one sandbox could fill the engine's whole data root through /etc/hosts.
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+                  "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
 DEFAULT_INODES = 50_000  # files a sandbox may create where the engine cannot cap its disk
 EXEC_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "LANG": "C.UTF-8", "TERM": "xterm-256color"}
@@ -71,9 +78,9 @@ class DockerSandbox:
     """A live sandbox, rebuilt from labels: session, lab, and its containers by host name."""
 
     def __init__(self, client: docker.DockerClient, session: str, lab: str, lab_version: str,
-                 hosts: tuple[str, ...], expires: int):
+                 hosts: tuple[str, ...], expires: int, params: dict | None = None):
         self.client, self.session, self.lab, self.lab_version = client, session, lab, lab_version
-        self.hosts, self.expires = hosts, expires
+        self.hosts, self.expires, self.params = hosts, expires, dict(params or {})
 
     def container_name(self, host: str) -> str:
         if host not in self.hosts:
@@ -82,7 +89,8 @@ class DockerSandbox:
 
     def target(self) -> dict:
         return {"driver": TARGET_DRIVER,
-                "hosts": {h: f"docker://{_name(self.session, h)}" for h in self.hosts}}
+                "hosts": {h: f"docker://{_name(self.session, h)}" for h in self.hosts},
+                "params": dict(self.params)}
 
     def shell_command(self, host: str, interactive: bool = True) -> list[str]:
         return ["docker", "exec", "-it" if interactive else "-i", "-w", "/root", self.container_name(host),
@@ -228,7 +236,7 @@ class DockerProvider:
                 raise InfraError(f"creating sandbox {spec.session} failed: {e.explanation or e}") from None
             raise
         return DockerSandbox(self.client, spec.session, spec.lab, spec.lab_version,
-                             tuple(h.name for h in spec.hosts), int(labels[LABEL_EXPIRES]))
+                             tuple(h.name for h in spec.hosts), int(labels[LABEL_EXPIRES]), spec.params)
 
     def _create_network(self, spec: SandboxSpec, labels: dict) -> str:
         name = _name(spec.session)
@@ -263,17 +271,18 @@ class DockerProvider:
         return secrets.choice(free[:256])
 
     def _security_opts(self) -> list[str]:
-        """no-new-privileges; on btrfs also the seccomp profile that refuses nested subvolumes,
-        which would escape the disk cap (infra.seccomp)."""
+        """no-new-privileges and opslab's seccomp profile (the engine's default without io_uring
+        or nested btrfs subvolumes, infra.seccomp) when it is installed; on btrfs it must be, since
+        a nested subvolume would escape the disk cap."""
+        profile = seccomp.sandbox_profile()
+        if profile is not None:
+            return ["no-new-privileges:true", f"seccomp={profile}"]
         if not (self.caps_disk and self._storage_driver == "btrfs"):
             return ["no-new-privileges:true"]
-        profile = seccomp.sandbox_profile()
-        if profile is None:
-            raise InfraError(
-                f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
-                "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
-                "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
-        return ["no-new-privileges:true", f"seccomp={profile}"]
+        raise InfraError(
+            f"sandboxes on a btrfs engine need the engine's default seccomp profile at {seccomp.DEFAULT_PROFILE}, "
+            "which opslab extends to refuse nested btrfs subvolumes (they would escape the disk cap); "
+            "run `sudo infra/setup/seccomp-default.sh` (`make docker` does)")
 
     def _create_host(self, spec: SandboxSpec, host, labels: dict, network: str, image_size: int,
                      security: list[str]) -> None:
@@ -290,6 +299,7 @@ class DockerProvider:
             storage_opt=quota,
             runtime=self.runtime, log_config={"Type": "none", "Config": {}},
         )
+        host_config["ReadonlyPaths"] = READONLY_PATHS
         c = api.create_container(
             host.image, command=["sleep", "infinity"], name=_name(spec.session, host.name),
             hostname=host.name, labels={**labels, LABEL_HOST: host.name}, host_config=host_config,
@@ -322,7 +332,8 @@ class DockerProvider:
     def get(self, session: str) -> DockerSandbox:
         for info in self.list(session):
             if info.session == session:
-                return DockerSandbox(self.client, session, info.lab, info.lab_version, info.hosts, info.expires)
+                return DockerSandbox(self.client, session, info.lab, info.lab_version, info.hosts, info.expires,
+                                     info.params)
         raise SandboxNotFound(session)
 
     def list(self, session: str | None = None) -> list[SandboxInfo]:
@@ -334,11 +345,11 @@ class DockerProvider:
                 "lab": lab.get(LABEL_LAB, "?"), "version": lab.get(LABEL_LAB_VERSION, ""),
                 "expires": int(lab.get(LABEL_EXPIRES, "0") or 0), "created": c["Created"],
                 "hosts": tuple(filter(None, lab.get(LABEL_HOSTS, "").split(","))), "seen": [],
-                "running": True})
+                "running": True, "params": params_from_label(lab.get(LABEL_PARAMS))})
             row["seen"].append(lab.get(LABEL_HOST, "?"))
             row["running"] &= c["State"] == "running"
         return [SandboxInfo(s, r["lab"], r["version"], r["expires"], r["hosts"] or tuple(sorted(r["seen"])),
-                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]))
+                            r["running"] and len(r["seen"]) == len(r["hosts"] or r["seen"]), r["params"])
                 for s, r in sorted(rows.items(), key=lambda kv: kv[1]["created"])]
 
     def reap(self, now: float | None = None, orphan_grace: int = 120, keep: frozenset[str] = frozenset()) -> list[str]:
@@ -348,6 +359,8 @@ class DockerProvider:
         sessions in `keep` are waiting for their final grade and stay, expired or not.
         """
         now = now or time.time()
+        if self.caps_disk and self._storage_driver == "btrfs" and self._local:
+            btrfs_quota.keep_counting(self.client.info()["DockerRootDir"])  # else the kernel caps nothing
         removed = []
         for info in self.list():
             if info.expires <= now and info.session not in keep:

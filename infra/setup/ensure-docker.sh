@@ -29,12 +29,24 @@ SIDE=0; [ "$SOCK" != "$DEFAULT_SOCK" ] && [ "$SOCK" != /run/docker.sock ] && SID
 
 engine_up() { docker -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+quota_rescan() {  # btrfs counts (and caps) nothing once its quota bookkeeping is inconsistent
+  local root flag uuid
+  root=$(docker -H "unix://$SOCK" info --format '{{.DockerRootDir}}' 2>/dev/null) || return 0
+  uuid=$(findmnt -n -o UUID --target "$root" 2>/dev/null) || return 0
+  flag=/sys/fs/btrfs/$uuid/qgroups/inconsistent
+  if [ -n "$uuid" ] && [ "$(cat "$flag" 2>/dev/null)" = 1 ] && [ "$(id -u)" -eq 0 ]; then
+    log "btrfs's disk accounting on $root is inconsistent: rescanning (about half a minute)…"
+    btrfs quota rescan -w "$root" >/dev/null 2>&1 || log "warning: btrfs quota rescan -w $root failed; run it by hand"
+  fi
+}
+
 say_cap() {  # what the running engine does about disk: one line, and the fix when it cannot cap
   local driver
   driver=$(docker -H "unix://$SOCK" info --format '{{.Driver}}' 2>/dev/null || echo unknown)
   case "$driver" in
     btrfs) log "engine up on $SOCK: storage btrfs, the kernel caps each sandbox's disk"
-           "$HERE/seccomp-default.sh" ;;  # sandboxes there refuse nested subvolumes (infra/seccomp.py)
+           "$HERE/seccomp-default.sh"  # sandboxes there refuse nested subvolumes (infra/seccomp.py)
+           quota_rescan ;;
     zfs) log "engine up on $SOCK: storage zfs, the kernel caps each sandbox's disk" ;;
     *) if [ "$CAP" = 0 ]; then
          log "engine up on $SOCK: storage $driver (OPSLAB_DISK_CAP=0: the watchdog ends sandboxes that fill their disk)"

@@ -26,9 +26,10 @@ usermod --lock --shell /usr/sbin/nologin opsadmin
 visudo -c >/dev/null
 
 # 3. ordersd as its own system account, owning only its data and log.
-useradd --system --no-create-home --home-dir /var/lib/orders --shell /usr/sbin/nologin orders
-chown -R orders:orders /var/lib/orders /var/log/orders
-sed -i 's|--startas \$DAEMON -- \$SCRIPT|--chuid orders:orders --startas $DAEMON -- $SCRIPT|' /etc/init.d/orders
-grep -q -- '--chuid orders' /etc/init.d/orders
+user=$OPSLAB_PARAM_SERVICE_USER  # the account this attempt asks for (lab.yaml params)
+useradd --system --no-create-home --home-dir /var/lib/orders --shell /usr/sbin/nologin "$user"
+chown -R "$user:$user" /var/lib/orders /var/log/orders
+sed -i "s|--startas \\\$DAEMON -- \\\$SCRIPT|--chuid $user:$user --startas \$DAEMON -- \$SCRIPT|" /etc/init.d/orders
+grep -q -- "--chuid $user:$user" /etc/init.d/orders
 service orders restart >/dev/null
 for _ in $(seq 50); do curl -fsS -m 1 -o /dev/null http://127.0.0.1:8080/health 2>/dev/null && break; sleep 0.1; done

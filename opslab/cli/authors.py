@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from grader.params import describe
+from grader.params import env as param_env
 from opslab import engine
 from opslab.cli.app import err, handle_errors, lab, table
 
@@ -52,6 +54,8 @@ def lab_show(lab_id: str) -> None:
     for h in lb.hosts:
         r = h.resources
         click.echo(f"host {h.name}: {h.image or 'build ' + h.build}  cpus={r.cpus} memory={r.memory} pids={r.pids}")
+    for name, p in s.params.items():
+        click.echo(f"param {name}: {describe(p)}  (scripts: {param_env({name: ''}).popitem()[0]})")
     click.echo("")
     rows = [[t.id, str(t.points), str(len(lb.checks[t.id])), str(len(t.hints)), t.title] for t in s.tasks]
     click.echo(table(rows, ["TASK", "POINTS", "CHECKS", "HINTS", "TITLE"]))
@@ -63,22 +67,28 @@ def lab_show(lab_id: str) -> None:
 @click.argument("lab_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("-j", "--jobs", default=2, show_default=True, help="Labs validated in parallel.")
+@click.option("--draws", default=engine.DRAWS, show_default=True, type=click.IntRange(1, 20),
+              help="Different parameter draws a lab with params: is proven on.")
 @handle_errors
-def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int) -> None:
+def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int, draws: int) -> None:
     """Prove labs: setup scores 0, solution full marks, every cheat misses (all labs by default)."""
     ids = list(lab_ids) or engine.lab_ids()
     engine.provider()  # an unreachable engine fails once, here, not once per lab
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err), ids))
+        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err, draws=draws), ids))
     elapsed = time.monotonic() - t0
     if as_json:
         click.echo(json.dumps({"ok": all(v.ok for v in results), "seconds": round(elapsed, 2),
                                "labs": [v.to_dict() for v in results]}, indent=2))
     else:
-        rows = [[v.lab, s.name, s.expect, f"{s.score}/{s.max_score}", "ok" if s.ok else "FAIL", f"{s.seconds:.1f}s"]
+        rows = [[v.lab, s.name, s.expect, f"{s.score}/{s.max_score}", "ok" if s.ok else "FAIL", f"{s.seconds:.1f}s",
+                 " ".join(f"{k}={val}" for k, val in s.params.items())]
                 for v in results for s in v.steps]
-        click.echo(table(rows, ["LAB", "STEP", "EXPECT", "SCORE", "RESULT", "TIME"]))
+        headers = ["LAB", "STEP", "EXPECT", "SCORE", "RESULT", "TIME", "PARAMS"]
+        if not any(r[-1] for r in rows):  # no lab with parameters: no empty column
+            rows, headers = [r[:-1] for r in rows], headers[:-1]
+        click.echo(table(rows, headers))
         for v in results:
             for s in v.steps:
                 if not s.ok:

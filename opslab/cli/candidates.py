@@ -18,16 +18,24 @@ from opslab.cli.app import err, fail, handle_errors, lab, main, table
 @click.argument("lab_id")
 @click.option("--ttl", type=int, help="Seconds before the reaper removes the sandbox "
               "(default: the lab's duration + 15 min).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set one of the lab's parameters (lab show lists them) instead of drawing it; repeatable.")
 @handle_errors
-def lab_start(lab_id: str, ttl: int | None) -> None:
+def lab_start(lab_id: str, ttl: int | None, params: tuple[str, ...]) -> None:
     """Start a lab in a fresh sandbox and print its session id."""
     lb = engine.find_lab(lab_id)
+    given = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--param {item!r}: expected NAME=VALUE, e.g. --param port=8080")
+        given[name] = value
     warning = engine.disk_cap_warning()
     if warning:
         err(warning)
         engine.ensure_disk_watchdog()
     t0 = time.monotonic()
-    sandbox = engine.start_lab(lb, ttl=ttl, progress=lambda m: err(f"… {m}"))
+    sandbox = engine.start_lab(lb, ttl=ttl, progress=lambda m: err(f"… {m}"), params=given)
     err(f"ready in {time.monotonic() - t0:.1f}s — `opslab shell {sandbox.session}` to get a shell, "
         f"`opslab check {sandbox.session}` to grade")
     click.echo(sandbox.session)

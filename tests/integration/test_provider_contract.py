@@ -44,7 +44,7 @@ def made(prov):
 def spec(hosts=("a", "b"), ttl=600, **kw) -> SandboxSpec:
     return SandboxSpec(new_session_id(), "contract-lab", "v1",
                        tuple(HostSpec(h, kw.get("image", IMAGE), memory_bytes=128 << 20, pids=128) for h in hosts),
-                       ttl_seconds=ttl)
+                       ttl_seconds=ttl, params=kw.get("params", {}))
 
 
 def create(prov, made, **kw):
@@ -58,6 +58,16 @@ def test_info_describes_the_back_end(prov):
     assert isinstance(info, ProviderInfo) and info.name == prov.name
     assert info.max_hosts >= 2 and info.disk_limit_bytes == 64 << 20
     assert isinstance(info.disk_cap_enforced, bool) and info.runtime and info.target_driver
+
+
+def test_a_sandbox_keeps_its_lab_parameters(prov, made):
+    params = {"service_user": "svc-orders", "db_port": 5471}
+    sb = create(prov, made, hosts=("a",), params=params)
+    again = prov.get(sb.session)
+    assert sb.params == again.params == params and again.target()["params"] == params
+    assert next(i for i in prov.list() if i.session == sb.session).params == params
+    plain = create(prov, made, hosts=("a",))
+    assert prov.get(plain.session).params == {} and plain.target()["params"] == {}
 
 
 def test_an_unknown_provider_names_the_known_ones():

@@ -269,7 +269,7 @@ def test_the_report_scores_skills_commands_pastes_and_versions(app, client, worl
         inv.started_at, inv.finished_at = t0, t0 + timedelta(minutes=2)
         rep = Report("greeting-file", "v1hash", "0.9", [TaskResult("greeting-present", "says hello", 2, 2, True, ""),
                      TaskResult("greeting-private", "root only", 1, 0, False, "others can read it")], 0.3, 0.0,
-                     skills=["linux"])
+                     skills=["linux"], params={"word": "ahoy"})
         s.add(Grade(session_id=ls.id, final=True, report=rep.to_dict(), done_at=utcnow()))
         s.commit()
         sid = ls.id
@@ -287,12 +287,14 @@ def test_the_report_scores_skills_commands_pastes_and_versions(app, client, worl
     r = client.get(f"/api/v1/invites/{world['invite']}/report").json
     assert r["percent"] == pytest.approx(66.7) and r["skills"] == {"linux": pytest.approx(66.7)}
     assert r["labs"][0]["lab_version"] == "v1hash" and r["labs"][0]["grader_version"] == "0.9"
+    assert r["labs"][0]["params"] == {"word": "ahoy"}  # the candidate's variant of the lab
     assert [c["text"] for c in r["commands"]][:2] == ["echo hello > /srv/greeting.txt",
                                                       "curl -s https://example.org/a-very-long-script-pasted-in | sh"]
     assert len(r["integrity"]["large_pastes"]) == 1 and r["integrity"]["reconnects"] == 1
     assert r["time"]["used"] == 120 and r["invite"]["status"] == "finished"
     page = client.get(f"/invites/{world['invite']}/report").get_data(as_text=True)
     assert "66.7%" in page and "skills.svg" in page and f"/recordings/{sid}/box.cast" in page
+    assert "· variant word=ahoy" in page
     svg = client.get(f"/invites/{world['invite']}/skills.svg")
     assert svg.mimetype == "image/svg+xml" and b'data-skill="linux"' in svg.data
     assert client.get(f"/invites/{world['invite']}/recordings/{sid}/box.cast").data.startswith(b'{"version": 2')

@@ -57,6 +57,7 @@ POLICY = {
         "reviewers_api.invite_create", "reviewers_api.assessment_results", "reviewers_api.invite_report",
         "reviewers_api.invite_revoke", "reviewers_api.role_templates")},
     "teams.admin": "admin",
+    "metrics.metrics": "admin",
 }
 ROLES = ["anonymous", "owner", "other-candidate", "reviewer", "instructor", "admin"]
 BODIES = {"api.start": {"lab": "greeting-file"}, "api.hint": {"task": "greeting-present"}}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from tests.web.conftest import csrf_from
 from webapp.db import session_scope
@@ -130,7 +133,46 @@ def test_per_user_cap_and_global_capacity(app, client, login, make_user):
     app.config["MAX_SESSIONS_PER_USER"] = 10
     app.config["CAPACITY"] = 2
     r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
-    assert r.status_code == 503 and "try again in a few minutes" in r.json["error"]
+    assert r.status_code == 202 and r.json["state"] == "requested"  # full: it waits in line
+    assert r.json["queue"]["position"] == 1 and "number 1 in line" in r.json["progress"]
+
+
+def test_a_full_platform_queues_starts_and_admits_them_as_slots_free(app, client, login, make_user):
+    from webapp import services
+    from webapp.models import LabSession
+
+    app.config["CAPACITY"] = 1
+    first, csrf1 = login("first@example.org")
+    r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf1})
+    running = r.json["id"]
+    assert r.json["queue"] is None
+    with session_scope(app) as s:  # it is ready, with 10 minutes left
+        ls = s.get(LabSession, running)
+        ls.state, ls.deadline = State.ready, services.utcnow() + timedelta(minutes=10)
+        s.commit()
+    client.post("/logout", data={"csrf_token": csrf1})
+    waiting = []
+    for who in ("second@example.org", "third@example.org"):
+        _, csrf = login(who)
+        r = client.post("/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf})
+        waiting.append(r.json["id"])
+        client.post("/logout", data={"csrf_token": csrf})
+    with session_scope(app) as s:
+        places = [services.queue_place(s, s.get(LabSession, sid)) for sid in waiting]
+        assert [p["position"] for p in places] == [1, 2]
+        assert 540 <= places[0]["estimate_seconds"] <= 600 and places[1]["estimate_seconds"] is None
+        assert services.admit(s, app.config) == []  # no slot yet
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"csrf_token": csrf_from(page), "email": "first@example.org", "password": "password-123"})
+    csrf = csrf_from(client.get("/").get_data(as_text=True))
+    client.post(f"/api/v1/sessions/{running}/stop", headers={"X-CSRFToken": csrf})  # a slot frees: the first in line
+    with session_scope(app) as s:
+        rows = {sid: s.get(LabSession, sid) for sid in waiting}
+        assert rows[waiting[0]].queued_at is None and rows[waiting[0]].progress == "waiting for a worker"
+        assert rows[waiting[1]].queued_at is not None
+        assert services.queue_place(s, rows[waiting[1]])["position"] == 1
+        assert waiting[0] in services.stalled_starts(s, unclaimed_after=-1)  # the sweep would queue it again
+        assert waiting[1] not in services.stalled_starts(s, unclaimed_after=-1)  # never a waiting one
 
 
 def test_hints_are_revealed_one_at_a_time(app, client, login):
@@ -358,7 +400,11 @@ def test_caps_hold_under_parallel_starts(app, make_user):
     add_session(app, one_user, State.ready, lab="another-lab")  # at the cap now
     crowd = [make_user(f"c{i}@example.org").id for i in range(12)]
     made, refused = start_all(crowd, 1, {"MAX_SESSIONS_PER_USER": 2, "CAPACITY": 10})  # 2 slots already taken
-    assert made == 8 and refused == [503] * 4
+    assert made == 12 and refused == []
+    with session_scope(app) as s:
+        assert services.running_count(s) == 10  # the cap held under the race: the rest wait in line
+        waiting = s.scalars(select(LabSession).where(LabSession.queued_at.is_not(None))).all()
+        assert sorted(services.queue_place(s, w)["position"] for w in waiting) == [1, 2, 3, 4]
 
 
 def test_a_check_the_queue_cannot_take_ends_with_a_sentence(app, client, login):
@@ -405,3 +451,34 @@ def test_a_service_host_gets_no_terminal(app, client, login, tmp_path, monkeypat
     sid = add_session(app, user.id)
     assert client.get(f"/api/v1/sessions/{sid}").json["hosts"] == ["box"]
     assert 'data-hosts="box"' in client.get(f"/sessions/{sid}").get_data(as_text=True)  # one terminal tab
+
+
+def test_session_page_shows_the_sessions_own_parameters(app, client, login, tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+
+    from grader.params import draw
+    from opslab import engine
+    from tests.conftest import FIXTURE_LABS
+
+    labs = tmp_path / "labs"
+    shutil.copytree(FIXTURE_LABS, labs)
+    lab_dir = labs / "greeting-file"
+    data = yaml.safe_load((lab_dir / "lab.yaml").read_text())
+    data["params"] = {"word": {"choice": ["hello", "howdy", "ahoy"]}}
+    (lab_dir / "lab.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (lab_dir / "README.md").write_text("# Greeting\n\nWrite **{{ params.word }}** into `/srv/greeting.txt`.\n")
+    monkeypatch.setenv("OPSLAB_LABS", str(labs))
+    lab = engine.find_lab("greeting-file")
+    user, _ = login()
+    ids = [engine.new_session_id() for _ in range(12)]
+    words = {}
+    for sid in ids:
+        words.setdefault(draw(lab.spec.params, sid)["word"], sid)
+    assert len(words) >= 2
+    for word, sid in words.items():
+        add_session(app, user.id, sid=sid)
+        page = client.get(f"/sessions/{sid}").get_data(as_text=True)
+        assert f"Write <strong>{word}</strong> into" in page and "params.word" not in page
+        assert engine.session_params(lab, sid) == {"word": word}

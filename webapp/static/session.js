@@ -84,7 +84,8 @@
     state = s.state;
     skew = Date.parse(s.server_time) - Date.now();
     deadline = s.deadline ? Date.parse(s.deadline) : null;
-    const label = { requested: "Waiting for a sandbox…", provisioning: `Starting: ${s.progress}…`,
+    // a full platform: the place in line, and the latest a slot frees (the status API's sentence)
+    const label = { requested: s.queue ? `${s.progress[0].toUpperCase()}${s.progress.slice(1)}` : "Waiting for a sandbox…", provisioning: `Starting: ${s.progress}…`,
       ready: "Ready", submitted: "Stopped — grading…", expired: "Time is up — grading…",
       graded: "Graded", destroyed: "Finished", failed: `Could not start: ${s.failure_reason}` }[s.state];
     $("state").textContent = label || s.state;

@@ -3,9 +3,10 @@
 # next `service orders restart` (the pipeline runs one on every deploy) brings root back.
 # targets: service-own-user
 set -euo pipefail
-useradd --system --no-create-home --home-dir /var/lib/orders --shell /usr/sbin/nologin orders
-chown -R orders:orders /var/lib/orders /var/log/orders
+u=$OPSLAB_PARAM_SERVICE_USER  # the account this attempt asks for
+useradd --system --no-create-home --home-dir /var/lib/orders --shell /usr/sbin/nologin "$u"
+chown -R "$u:$u" /var/lib/orders /var/log/orders
 service orders stop >/dev/null
 cd /
-setsid setpriv --reuid=orders --regid=orders --init-groups /usr/bin/python3 /opt/orders/ordersd.py </dev/null >/dev/null 2>&1 &
+setsid setpriv --reuid="$u" --regid="$u" --init-groups /usr/bin/python3 /opt/orders/ordersd.py </dev/null >/dev/null 2>&1 &
 sleep 1

@@ -1,5 +1,6 @@
 """Checks for least-privilege-accounts: what deploy, the admins, the shared account and the
-orders service can really do.
+orders service can really do. The service account's name is drawn per attempt
+(`params: service_user`).
 
 sudo cannot elevate inside the sandbox (the no_new_privs flag is set), so sudo's own policy
 engine is asked as root (`sudo -l -U user [command]`, the real sudoers rules with aliases and
@@ -141,12 +142,13 @@ def test_deploy_runs_them_only_as_root(host):
 
 
 @pytest.mark.task("deploy-scoped")
-def test_deploy_cannot_run_other_commands_through_sudo(host):
+def test_deploy_cannot_run_other_commands_through_sudo(host, params):
     allowed = [c for c in DENIED if sudo_allows(host, "deploy", c)]
-    allowed += [f"-u {u} {c}" for u, c in DENIED_AS_OTHERS if sudo_allows(host, "deploy", c, runas=u)]
+    others = [*DENIED_AS_OTHERS, (params["service_user"], "/bin/sh")]
+    allowed += [f"-u {u} {c}" for u, c in others if sudo_allows(host, "deploy", c, runas=u)]
     # The commands tried stay hidden: the candidate fixes the rule, not a list of probes.
     assert not allowed, (f"sudo would still let deploy run commands the pipeline never runs "
-                         f"({len(allowed)} of {len(DENIED) + len(DENIED_AS_OTHERS)} tried)")
+                         f"({len(allowed)} of {len(DENIED) + len(others)} tried)")
 
 
 @pytest.mark.task("deploy-scoped")
@@ -265,28 +267,34 @@ def ordersd_processes(host):
             if ORDERSD in line and "python" in line}
 
 
+@pytest.fixture(scope="session")
+def account(params):
+    """The service account this attempt asks for (lab.yaml `params: service_user`)."""
+    return params["service_user"]
+
+
 @pytest.mark.task("service-own-user")
-def test_orders_is_a_system_account_without_login(copy_out):
+def test_service_account_is_a_system_account_without_login(copy_out, account):
     passwd, shadow = read_db(copy_out, "/etc/passwd"), read_db(copy_out, "/etc/shadow")
-    assert "orders" in passwd, "there is no account named orders"
-    uid, shell = int(passwd["orders"][2]), passwd["orders"][6]
-    assert 0 < uid < 1000, f"orders is not a system account (uid {uid})"
+    assert account in passwd, f"there is no account named {account}"
+    uid, shell = int(passwd[account][2]), passwd[account][6]
+    assert 0 < uid < 1000, f"{account} is not a system account (uid {uid})"
     assert shell in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"), (
-        f"orders has a login shell ({shell})")
-    assert shadow.get("orders", ["", "x"])[1].startswith(("!", "*")), "orders has a password"
+        f"{account} has a login shell ({shell})")
+    assert shadow.get(account, ["", "x"])[1].startswith(("!", "*")), f"{account} has a password"
 
 
 @pytest.mark.task("service-own-user")
-def test_orders_account_has_no_privileges(host, copy_out):
-    admin = sorted(groups_of(copy_out, "orders") & ADMIN_GROUPS)
-    assert not admin, f"orders is a member of {', '.join(admin)}"
-    assert not sudo_entries(host, "orders"), "sudo lets the orders account run commands"
+def test_service_account_has_no_privileges(host, copy_out, account):
+    admin = sorted(groups_of(copy_out, account) & ADMIN_GROUPS)
+    assert not admin, f"{account} is a member of {', '.join(admin)}"
+    assert not sudo_entries(host, account), f"sudo lets the {account} account run commands"
 
 
 @pytest.mark.task("service-own-user")
-def test_ordersd_runs_as_orders_when_restarted_by_its_init_script(host, copy_out):
+def test_ordersd_runs_as_its_account_when_restarted_by_its_init_script(host, copy_out, account):
     passwd = read_db(copy_out, "/etc/passwd")
-    assert "orders" in passwd, "there is no account named orders"
+    assert account in passwd, f"there is no account named {account}"
     before = ordersd_processes(host)
     host.run("/usr/sbin/service orders restart")
     assert wait_healthy(host).rc == 0, "after `service orders restart`, ordersd does not answer on port 8080"
@@ -294,8 +302,8 @@ def test_ordersd_runs_as_orders_when_restarted_by_its_init_script(host, copy_out
     assert not set(before) & set(after), (
         "`service orders restart` leaves the running ordersd in place: the init script does not manage it")
     uids = set(after.values())
-    assert uids == {int(passwd["orders"][2])}, (
-        "after `service orders restart`, ordersd does not run as orders"
+    assert uids == {int(passwd[account][2])}, (
+        f"after `service orders restart`, ordersd does not run as {account}"
         + (" (it runs as root)" if 0 in uids else ""))
 
 
@@ -321,7 +329,7 @@ def test_ordersd_stores_orders(host):
 
 
 @pytest.mark.task("service-own-user")
-def test_orders_account_can_change_nothing_but_its_data_and_log(host, copy_out):
-    assert "orders" in read_db(copy_out, "/etc/passwd"), "there is no account named orders"
-    writable = writable_by(host, "orders", "/etc", "/usr", "/opt", "/root", "/home")
-    assert not writable, f"the orders account can change files outside its data and log: {where(writable)}"
+def test_service_account_can_change_nothing_but_its_data_and_log(host, copy_out, account):
+    assert account in read_db(copy_out, "/etc/passwd"), f"there is no account named {account}"
+    writable = writable_by(host, account, "/etc", "/usr", "/opt", "/root", "/home")
+    assert not writable, f"the {account} account can change files outside its data and log: {where(writable)}"
