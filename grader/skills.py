@@ -29,4 +29,5 @@ SKILLS: dict[str, str] = {
     "scripting": "Scripting (Bash, Python, Go)",
     "incident-response": "Incident response",
     "capacity": "Capacity planning and cost",
+    "cloud": "Cloud platforms (AWS)",
 }
