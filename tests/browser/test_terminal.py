@@ -139,16 +139,24 @@ def test_a_dropped_connection_reconnects_by_itself(platform, context):
 
     # Chromium's offline mode fails requests but not WebSockets: while "offline", the route
     # below answers each new terminal socket by closing it, as a dead network would.
-    offline = []
-    context.route_web_socket(re.compile(r"/terminal/"),
-                             lambda ws: ws.close(code=1011, reason="") if offline else ws.connect_to_server())
+    offline, routed = [], []
+
+    def route(ws):
+        if offline:
+            ws.close(code=1011, reason="")
+        else:
+            routed.append(ws)
+            ws.connect_to_server()
+
+    context.route_web_socket(re.compile(r"/terminal/"), route)
     page = log_in(context, platform.url, CANDIDATE)
     start_lab(page)
     rows = page.locator(".term.active .xterm-rows")
     type_in(page, "cd /etc\n")
     context.set_offline(True)
     offline.append(True)
-    page.evaluate("window.__sockets.forEach((ws) => ws.close())")
+    for ws in routed:  # the network drops: the page sees its sockets close
+        ws.close(code=1011, reason="")
     # the close handshake goes through Playwright's WebSocket proxy: slow on a loaded machine
     expect(page.locator("#term-banner-text")).to_have_text("Reconnecting…", timeout=20_000)
     page.wait_for_timeout(3000)  # a few tries fail while offline, each waiting longer
