@@ -18,7 +18,7 @@ help:
 	@echo "make test    \`opslab lab validate\` of every lab, then unit, integration and browser tests"
 	@echo "make bench   sandbox ready / check latency per lab beside the engine floor; the browser"
 	@echo "             figures (click → prompt, Check → score, keystroke echo); then warm pool"
-	@echo "             vs cold start, the queue at capacity, density (100 idle sandboxes) and load
+	@echo "             vs cold start, the queue at capacity, density (100 idle sandboxes) and load"
 	@echo "             (10 and 20 candidates)"
 	@echo "make images  build opslab/base and infra/images/* (only what changed)"
 	@echo "make lint    ruff"
