@@ -270,7 +270,7 @@
         return x;
       }));
       const btn = li.querySelector(".hint");
-      if (btn) btn.hidden = t.hints_left === 0;
+      if (btn) btn.hidden = t.hints_left === 0 || state !== "ready";  // no hints once the lab has ended
     });
     $("score").textContent = graded ? `${score} / ${max}` : `0 / ${max}`;
     // The task list sits below a README that can be long: the sticky bar under Check keeps
