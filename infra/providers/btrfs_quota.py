@@ -1,7 +1,7 @@
 """Keep btrfs counting sandbox disks.
 
 btrfs caps each sandbox through its quota groups, whose bookkeeping the kernel can mark
-inconsistent (seen here while the engine deleted image layers: "to be deleted qgroup … has
+inconsistent (full qgroups; seen here while the engine deleted image layers: "to be deleted qgroup … has
 non-zero numbers"). From then on it counts, and so caps, nothing until a rescan. The sweep
 (DockerProvider.reap) looks at the flag on every pass and starts a rescan (~30 s for the
 engine's data root here, while sandboxes keep running); `make docker` rescans before anything

@@ -18,9 +18,21 @@ ROOT=${OPSLAB_DOCKER_ROOT:-/var/lib/opslab/docker}
 SIZE=${OPSLAB_DOCKER_DISK:-40G}
 OPT_OUT="or set OPSLAB_DISK_CAP=0 to keep an overlay2 engine (the watchdog then ends sandboxes that fill their disk)"
 
+# Simple quotas (Linux 6.7+): full qgroups made every sandbox removal trace shared extents,
+# which took both cores here (btrfs-simple-quota.py says why); the engine's caps work the same.
+simple_quota() {
+  local mode
+  if mode=$(python3 "$(dirname "$0")/btrfs-simple-quota.py" "$ROOT" 2>&1); then
+    [ "$mode" = squota ] || log "quotas on $ROOT: $mode"
+  else
+    log "warning: $mode"
+  fi
+}
+
 if mountpoint -q "$ROOT"; then
   fstype=$(findmnt -n -o FSTYPE --target "$ROOT")
   [ "$fstype" = btrfs ] || die "$ROOT is mounted but is $fstype, not btrfs; unmount it or set OPSLAB_DOCKER_ROOT to another folder"
+  [ "$(id -u)" -eq 0 ] && simple_quota
   echo "$ROOT"; exit 0
 fi
 
@@ -51,5 +63,6 @@ if [ "$want" -gt "$(stat -c %s "$FILE")" ]; then  # OPSLAB_DOCKER_DISK grew: gro
   truncate -s "$SIZE" "$FILE"
   losetup -c "$(findmnt -n -o SOURCE --target "$ROOT")" && btrfs filesystem resize max "$ROOT" >/dev/null
 fi
+simple_quota
 log "engine data root: $ROOT (btrfs in $FILE, $(numfmt --to=iec "$(stat -c %s "$FILE")") at most)"
 echo "$ROOT"
