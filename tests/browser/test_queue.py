@@ -6,37 +6,25 @@ from __future__ import annotations
 import re
 import time
 
-import requests
-
 from tests.browser.test_browser import browser  # noqa: F401 - the module's Chromium fixture
+from tests.browser.test_terminal import log_in
 from tests.conftest import FIXTURE_LABS
+from tests.integration.test_platform import login
 from tests.platform import ADMIN, CANDIDATE, running_platform
-
-
-def _api_login(url: str, who) -> tuple[requests.Session, str]:
-    s = requests.Session()
-    token = re.search(r'csrf-token" content="([^"]+)"', s.get(url + "/login").text).group(1)
-    r = s.post(url + "/login", data={"csrf_token": token, "email": who[0], "password": who[1]})
-    return s, re.search(r'csrf-token" content="([^"]+)"', r.text).group(1)
 
 
 def test_a_start_waits_in_line_then_starts_when_a_slot_frees(provider, browser):  # noqa: F811
     from playwright.sync_api import expect
 
     with running_platform(FIXTURE_LABS, env={"OPSLAB_CAPACITY": "1"}) as p:
-        holder, csrf = _api_login(p.url, ADMIN)  # takes the one slot
+        holder, csrf = login(p, ADMIN)  # takes the one slot
         sid = holder.post(p.url + "/api/v1/sessions", json={"lab": "greeting-file"}, headers={"X-CSRFToken": csrf}).json()["id"]
         end = time.time() + 60
         while holder.get(f"{p.url}/api/v1/sessions/{sid}").json()["state"] != "ready":
             assert time.time() < end, "the first session never became ready"
             time.sleep(0.2)
 
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        page.set_default_timeout(30_000)
-        page.goto(p.url + "/login")
-        page.fill("input[name=email]", CANDIDATE[0])
-        page.fill("input[name=password]", CANDIDATE[1])
-        page.click("button[type=submit]")
+        page = log_in(browser, p.url, CANDIDATE)
         page.locator('li[data-lab="greeting-file"]').get_by_role("button", name="Start lab").click()
         expect(page).to_have_url(re.compile(r"/sessions/[0-9a-f]+$"))
         expect(page.locator("#state")).to_have_text(re.compile(r"Waiting for a free sandbox: number 1 in line, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.browser.test_browser import browser  # noqa: F401 - the module's Chromium fixture
+from tests.browser.test_terminal import log_in
 from tests.conftest import FIXTURE_LABS
 from tests.platform import CANDIDATE, running_platform
 
@@ -14,12 +15,7 @@ def test_work_made_before_stop_is_back_after_resume(provider, browser):  # noqa:
     from playwright.sync_api import expect
 
     with running_platform(FIXTURE_LABS) as p:
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        page.set_default_timeout(30_000)
-        page.goto(p.url + "/login")
-        page.fill("input[name=email]", CANDIDATE[0])
-        page.fill("input[name=password]", CANDIDATE[1])
-        page.click("button[type=submit]")
+        page = log_in(browser, p.url, CANDIDATE)
         page.locator('li[data-lab="greeting-file"]').get_by_role("button", name="Start lab").click()
         expect(page).to_have_url(re.compile(r"/sessions/[0-9a-f]+$"))
         first = page.url
