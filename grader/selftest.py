@@ -144,10 +144,21 @@ def _other_draw(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript, befo
                 _tasks(report), mine)
 
 
+# Runs independent units of work and returns their results in order: sequential by default;
+# `opslab lab validate -j N` passes one backed by a pool shared by every lab, so a lab with
+# many cheats does not prove them one after another while the other labs are done.
+MapUnits = Callable[[list[Callable[[], list[Step]]]], list[list[Step]]]
+
+
+def run_in_order(units: list[Callable[[], list[Step]]]) -> list[list[Step]]:
+    return [unit() for unit in units]
+
+
 def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
              progress: Callable[[str], None] = lambda s: None,
              before_grade: BeforeGrade = lambda sandbox, lab: None,
-             draws: int = DRAWS, seeds: list[str] | None = None) -> Validation:
+             draws: int = DRAWS, seeds: list[str] | None = None,
+             map_units: MapUnits = run_in_order) -> Validation:
     """Run setup → 0, solution → full marks, and every cheat → not full, for one lab. Each
     grade is preceded by `before_grade` (the engine passes the final grade's quiesce, so a
     lab is proven the way a hiring team's report is graded).
@@ -155,6 +166,9 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
     A lab with `params:` is proven on `draws` different draws (from `seeds`, random by
     default): setup → 0 and solution → full marks on each, the first draw's solution misses
     on the second's sandbox, and the cheats take the draws in turn.
+
+    Every draw, the other-draw run and every cheat use a fresh sandbox of their own, so they
+    are independent units: `map_units` decides whether they run one by one or at once.
     """
     result = Validation(lab.id, lab.version)
     t_lab = time.monotonic()
@@ -162,37 +176,50 @@ def validate(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript,
     if lab.spec.params:
         seeds = seeds or [secrets.token_hex(6) for _ in range(20 * draws)]
         plan = [values for _, values in distinct_draws(lab.spec.params, seeds, draws)]
+    units: list[Callable[[], list[Step]]] = []
     for i, values in enumerate(plan):
-        result.steps += _prove_draw(lab, open_sandbox, run_script, before_grade, progress, values,
-                                    f" #{i + 1}" if len(plan) > 1 else "")
+        suffix = f" #{i + 1}" if len(plan) > 1 else ""
+        units.append(lambda values=values, suffix=suffix: _prove_draw(
+            lab, open_sandbox, run_script, before_grade, progress, values, suffix))
     if len(plan) > 1:
-        try:
-            step = _other_draw(lab, open_sandbox, run_script, before_grade, plan[1], plan[0])
-        except Exception as e:  # noqa: BLE001 - a sandbox that fails to start is reported, not fatal
-            step = Step("other-draw", "runs", False, 0, lab.max_score, 0.0, str(e), params=plan[1])
-        result.steps.append(step)
-        progress(f"{lab.id}: another draw's solution {'misses' if step.ok else 'PASSES'}")
+        units.append(lambda: [_other_draw_step(lab, open_sandbox, run_script, before_grade, progress,
+                                               plan[1], plan[0])])
     for n, cheat in enumerate(lab.cheats):
-        t0 = time.monotonic()
-        name = f"cheat:{cheat.name}"
-        values = plan[n % len(plan)]
-        try:
-            with _open(open_sandbox, lab, values) as sandbox:
-                run_script(sandbox, lab, cheat.path)
-                before_grade(sandbox, lab)
-                report = grade(lab, sandbox.target())
-        except Exception as e:  # noqa: BLE001 - a cheat that breaks is reported, not fatal
-            result.steps.append(Step(name, "runs", False, 0, lab.max_score, time.monotonic() - t0, str(e),
-                                     params=dict(values or {})))
-            continue
-        targeted = [t for t in report.tasks if t.id in cheat.targets]
-        caught = report.lab_error is None and not all(t.passed for t in targeted)
-        problem = "" if caught else (
-            f"lab error: {report.lab_error}" if report.lab_error else
-            f"the cheat passes every task it targets ({', '.join(cheat.targets)}): the checks can be fooled")
-        result.steps.append(Step(name, f"misses {', '.join(cheat.targets)}", caught, report.score,
-                                 report.max_score, time.monotonic() - t0, problem, _tasks(report),
-                                 dict(values or {})))
-        progress(f"{lab.id}: cheat {cheat.name} {'caught' if caught else 'NOT caught'}")
+        units.append(lambda cheat=cheat, values=plan[n % len(plan)]: [
+            _cheat_step(lab, open_sandbox, run_script, before_grade, progress, cheat, values)])
+    for steps in map_units(units):
+        result.steps += steps
     result.seconds = time.monotonic() - t_lab
     return result
+
+
+def _other_draw_step(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript, before_grade: BeforeGrade,
+                     progress: Callable[[str], None], mine: dict, theirs: dict) -> Step:
+    try:
+        step = _other_draw(lab, open_sandbox, run_script, before_grade, mine, theirs)
+    except Exception as e:  # noqa: BLE001 - a sandbox that fails to start is reported, not fatal
+        step = Step("other-draw", "runs", False, 0, lab.max_score, 0.0, str(e), params=mine)
+    progress(f"{lab.id}: another draw's solution {'misses' if step.ok else 'PASSES'}")
+    return step
+
+
+def _cheat_step(lab: Lab, open_sandbox: OpenSandbox, run_script: RunScript, before_grade: BeforeGrade,
+                progress: Callable[[str], None], cheat, values: dict | None) -> Step:
+    """A cheat in a fresh sandbox must miss full marks on the tasks it targets."""
+    t0 = time.monotonic()
+    name = f"cheat:{cheat.name}"
+    try:
+        with _open(open_sandbox, lab, values) as sandbox:
+            run_script(sandbox, lab, cheat.path)
+            before_grade(sandbox, lab)
+            report = grade(lab, sandbox.target())
+    except Exception as e:  # noqa: BLE001 - a cheat that breaks is reported, not fatal
+        return Step(name, "runs", False, 0, lab.max_score, time.monotonic() - t0, str(e), params=dict(values or {}))
+    targeted = [t for t in report.tasks if t.id in cheat.targets]
+    caught = report.lab_error is None and not all(t.passed for t in targeted)
+    problem = "" if caught else (
+        f"lab error: {report.lab_error}" if report.lab_error else
+        f"the cheat passes every task it targets ({', '.join(cheat.targets)}): the checks can be fooled")
+    progress(f"{lab.id}: cheat {cheat.name} {'caught' if caught else 'NOT caught'}")
+    return Step(name, f"misses {', '.join(cheat.targets)}", caught, report.score, report.max_score,
+                time.monotonic() - t0, problem, _tasks(report), dict(values or {}))

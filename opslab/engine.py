@@ -33,7 +33,7 @@ from grader.report import Report
 from grader.runner import GradingError, grade
 from grader.runner import warm_up as _warm_up
 from grader.schema import parse_size
-from grader.selftest import DRAWS, Step, Validation, validate
+from grader.selftest import DRAWS, MapUnits, Step, Validation, run_in_order, validate
 from infra.errors import CommandFailed, EngineUnavailable, ImageMissing, InfraError, SandboxDown, SandboxNotFound
 from infra.providers import get_provider
 from infra.providers.base import BuildResult, HostSpec, Provider, ProviderInfo, Sandbox, SandboxInfo, SandboxSpec
@@ -452,9 +452,11 @@ def describe_failure(exc: BaseException) -> str | None:
 
 # -- authors and operators ----------------------------------------------------------------------
 
-def validate_lab(lab_id: str, progress: Progress = lambda s: None, draws: int = DRAWS) -> Validation:
+def validate_lab(lab_id: str, progress: Progress = lambda s: None, draws: int = DRAWS,
+                 map_units: MapUnits = run_in_order) -> Validation:
     """`opslab lab validate` for one lab: setup → 0, solution → full marks, cheats miss; a lab
-    with parameters on `draws` different draws of them."""
+    with parameters on `draws` different draws of them. `map_units` runs its sandboxes (one by
+    one by default; the CLI's shares a pool between labs)."""
     try:
         lab = find_lab(lab_id)
     except (LabError, LabNotFound) as e:
@@ -471,7 +473,8 @@ def validate_lab(lab_id: str, progress: Progress = lambda s: None, draws: int = 
                 v.steps.append(Step("image", f"{h.build} builds", False, 0, lab.max_score,
                                     time.monotonic() - t0, str(e)))
                 return v
-    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce, draws=draws)
+    return validate(lab, lab_sandbox, run_script, progress=progress, before_grade=quiesce, draws=draws,
+                    map_units=map_units)
 
 
 def build_images(names: list[str] | None = None, force: bool = False, pull: bool = False,

@@ -404,10 +404,10 @@ class DockerProvider:
 
     def _why_down(self, container: dict | None) -> str:
         """What the engine says of a host that is not running, in a few words."""
-        if container is None:
+        if container is None or container["State"] == "removing":  # caught mid-removal: as good as gone
             return "removed"
         if container["State"] not in ("exited", "dead"):
-            return container["State"]  # created, paused, restarting, removing
+            return container["State"]  # created, paused, restarting
         try:
             state = self.client.api.inspect_container(container["Id"])["State"]
         except docker.errors.NotFound:

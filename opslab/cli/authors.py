@@ -66,7 +66,8 @@ def lab_show(lab_id: str) -> None:
 @lab.command("validate")
 @click.argument("lab_ids", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("-j", "--jobs", default=2, show_default=True, help="Labs validated in parallel.")
+@click.option("-j", "--jobs", default=2, show_default=True,
+              help="Sandboxes proven at once, across labs (each draw, cheat and other-draw run has its own).")
 @click.option("--draws", default=engine.DRAWS, show_default=True, type=click.IntRange(1, 20),
               help="Different parameter draws a lab with params: is proven on.")
 @handle_errors
@@ -75,8 +76,12 @@ def lab_validate(lab_ids: tuple[str, ...], as_json: bool, jobs: int, draws: int)
     ids = list(lab_ids) or engine.lab_ids()
     engine.provider()  # an unreachable engine fails once, here, not once per lab
     t0 = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda i: engine.validate_lab(i, progress=err, draws=draws), ids))
+    # Two pools: a thread per lab only waits (and builds the lab's image); the sandboxes of
+    # every lab share `jobs` workers, so a lab with many cheats is spread over all of them.
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as sandboxes, ThreadPoolExecutor(max_workers=len(ids) or 1) as labs:
+        def map_units(units):
+            return [f.result() for f in [sandboxes.submit(u) for u in units]]
+        results = list(labs.map(lambda i: engine.validate_lab(i, progress=err, draws=draws, map_units=map_units), ids))
     elapsed = time.monotonic() - t0
     if as_json:
         click.echo(json.dumps({"ok": all(v.ok for v in results), "seconds": round(elapsed, 2),

@@ -16,7 +16,7 @@ rm -f "$SPOOL"/work/*.job
 rm -f /run/pdf-render.pid
 service pdf-render start
 for _ in $(seq 120); do
-    [ -z "$(ls -A $SPOOL/queue $SPOOL/work)" ] && break
+    [ -z "$(ls -A $SPOOL/queue)$(ls -A $SPOOL/work)" ] && break  # ls of two folders prints their names
     sleep 0.5
 done
 curl -fsS http://127.0.0.1:8080/health; echo
