@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.box import BROKER_ENV
-from grader.broker import ERRORS, MAX_ANSWER, recv_frame, send_frame
+from grader.broker import ERRORS, MAX_ANSWER, MAX_PATHS, recv_frame, send_frame
 
 _local = threading.local()
 
@@ -59,6 +59,11 @@ class BrokeredHost:
     def is_changed(self, path: str, fresh: bool = True) -> bool:
         return call("is_changed", host=self.name, path=path, fresh=fresh)
 
+    def changed_among(self, paths: list[str]) -> list[str]:
+        paths = list(paths)
+        return [p for i in range(0, len(paths), MAX_PATHS)
+                for p in call("changed_among", host=self.name, paths=paths[i:i + MAX_PATHS])]
+
     def changed_paths(self) -> list[str]:
         return call("changed_paths", host=self.name)
 
@@ -82,6 +87,9 @@ class BrokeredToolBox:
 
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolRun:
         return ToolRun(*call("tool_run", box=self.key, argv=list(argv), cwd=str(Path(cwd).resolve()), timeout=timeout))
+
+    def stop(self) -> None:
+        self.close()  # the broker stops it at once and removes it after the run
 
     def close(self) -> None:
         call("tool_close", box=self.key)

@@ -34,6 +34,7 @@ MAX_ANSWER = 256 << 20   # an answer may carry a command's output
 MAX_TOOL_TIMEOUT = 600
 MAX_COPY = 256 << 20     # the most one copy or snapshot may read, whatever a check asks
 MAX_CONNECTIONS = 32     # one per check thread is plenty
+MAX_PATHS = 2048         # paths in one changed_among question (2048 tool paths of ≤ 270 bytes < MAX_REQUEST)
 ERRORS = {"FileNotFoundError": FileNotFoundError, "ValueError": ValueError, "PermissionError": PermissionError,
           "KeyError": KeyError, "TimeoutError": TimeoutError}
 
@@ -132,11 +133,22 @@ class Broker:
                     return
 
     def close(self) -> None:
-        """Stop answering and remove the tool boxes the run left open."""
+        """Stop answering and stop every tool box of the run (nothing of theirs runs on, nor
+        writes into the scratch folder, once this returns); remove_tool_boxes() removes them."""
         try:
             self._server.close()
         except OSError:
             pass
+        with self._lock:
+            boxes = list(self._boxes.values())
+        for box in boxes:
+            try:
+                box.stop()
+            except Exception as e:  # noqa: BLE001 - removal below (or the reaper) ends it
+                print(f"opslab broker: a tool box did not stop: {e}", file=sys.stderr)
+
+    def remove_tool_boxes(self) -> None:
+        """Remove the run's tool boxes: after its result is out, off the candidate's wait."""
         with self._lock:
             boxes, self._boxes = list(self._boxes.values()), {}
         for box in boxes:
@@ -181,6 +193,13 @@ class Broker:
 
     def op_is_changed(self, req: dict) -> bool:
         return bool(self._host(req).is_changed(_path(req, "path"), fresh=bool(req.get("fresh", True))))
+
+    def op_changed_among(self, req: dict) -> list[str]:
+        paths = req.get("paths")
+        if not isinstance(paths, list) or len(paths) > MAX_PATHS:
+            raise ValueError(f"paths must be a list of at most {MAX_PATHS} absolute paths")
+        host = self._host(req)
+        return [p for p in paths if host.is_changed(_path({"p": p}, "p"), fresh=False)]
 
     def op_changed_paths(self, req: dict) -> list[str]:
         return list(self._host(req).changed_paths())
@@ -240,10 +259,11 @@ class Broker:
         return [result.rc, result.stdout, result.stderr]
 
     def op_tool_close(self, req: dict) -> None:
+        """Stop the box now; it is removed with the others once the run's result is out."""
         with self._lock:
-            box = self._boxes.pop(req.get("box"), None)
+            box = self._boxes.get(req.get("box"))
         if box is not None:
-            box.close()
+            box.stop()
 
 
 def _path(req: dict, key: str) -> str:

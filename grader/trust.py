@@ -122,8 +122,20 @@ def _tools(cmd: str) -> list[tuple[str, list[str]]]:
 
 
 def forged_tools(target: HostTarget, cmd: str) -> list[str]:
-    """Tools `cmd` would run that changed since the image (microseconds each on overlay2)."""
-    return [w for w, paths in _tools(cmd) if any(target.is_changed(p, fresh=False) for p in paths)]
+    """Tools `cmd` would run that changed since the image (microseconds each on overlay2),
+    asked in one question: a command with a script in it names hundreds of words."""
+    tools = _tools(cmd)
+    changed = changed_among(target, list(dict.fromkeys(p for _, paths in tools for p in paths)))
+    return [w for w, paths in tools if changed.intersection(paths)]
+
+
+def changed_among(target: HostTarget, paths: list[str]) -> set[str]:
+    """Which of `paths` changed since the image (as `is_changed(p, fresh=False)`): one round
+    trip where the target offers `changed_among` (the broker's hosts do), else one per path."""
+    batch = getattr(target, "changed_among", None)
+    if batch is not None:
+        return set(batch(paths)) if paths else set()
+    return {p for p in paths if target.is_changed(p, fresh=False)}
 
 
 def forged_tool_configs(target: HostTarget, cmd: str, changed: Callable[[], list[str]]) -> list[str]:
