@@ -114,15 +114,31 @@ def _ensure_saved(app, world) -> None:
 
 
 def _client(app, role, world):
+    """A fresh client per case, logged in as `role`: the log-in (scrypt, ~60 ms) happens once
+    per role and each case starts from a copy of its session cookie, so what one case does to
+    its session (log out, flash) never reaches the next; a cookie a case before ended (log out
+    ends every session of the account) is replaced by a new log-in."""
     client = app.test_client()
     if role == "anonymous":
         return client, csrf_from(client.get("/login").get_data(as_text=True))
+    logged_in = world.setdefault("logged_in", {})
+    if role in logged_in:
+        key, value, csrf = logged_in[role]
+        client.set_cookie(key, value)
+        if client.get("/account/password").status_code == 200:
+            return client, csrf
+        client = app.test_client()
     email = world["users"][role].email
     password = "keeper-pass-93" if role == "owner" else f"pass-{len(role)}-zq93x"
     page = client.get("/login").get_data(as_text=True)
     r = client.post("/login", data={"csrf_token": csrf_from(page), "email": email, "password": password})
     assert r.status_code == 302, (role, r.status_code)
-    return client, csrf_from(client.get("/account/password").get_data(as_text=True))
+    csrf = csrf_from(client.get("/account/password").get_data(as_text=True))  # its secret joins the session
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    logged_in[role] = (cookie.key, cookie.value, csrf)
+    fresh = app.test_client()
+    fresh.set_cookie(cookie.key, cookie.value)
+    return fresh, csrf
 
 
 def _url(rule, world) -> str:
