@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 OPSLAB := $(BIN)/opslab
 FIRST_LAB ?= nginx-broken-site
-# Labs validated at once: most of a validation waits on sandboxes (services starting, sleeps), not CPU.
+# Sandboxes proven at once, shared by every lab (a lab's cheats spread over all of them); on 2 cores
+# this keeps both busy (~95%), more only queues behind the CPU.
 VALIDATE_JOBS ?= 4
 
 ASSETS := webapp/static/vendor/xterm.js
