@@ -210,17 +210,31 @@ class DockerSandbox:
         _remove_session(self.client, self.session)
 
 
+NETWORK_REMOVE_WAIT = 15  # seconds a network waits for a container another caller is removing
+
+
 def _remove_session(client: docker.DockerClient, session: str) -> None:
     for c in client.containers.list(all=True, filters={"label": f"{LABEL_SESSION}={session}"}):
         try:
             c.remove(force=True, v=True)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as e:
+            if e.status_code != 409:  # 409: its removal is already under way (someone else's)
+                raise
     for n in client.networks.list(filters={"label": f"{LABEL_SESSION}={session}"}):
-        try:
-            n.remove()
-        except docker.errors.NotFound:
-            pass
+        end = time.monotonic() + NETWORK_REMOVE_WAIT
+        while True:
+            try:
+                n.remove()
+                break
+            except docker.errors.NotFound:
+                break
+            except docker.errors.APIError as e:
+                # "has active endpoints": a container of it is still being removed
+                if e.status_code not in (403, 409) or time.monotonic() > end:
+                    raise
+                time.sleep(0.3)
 
 
 class DockerProvider:
