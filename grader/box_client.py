@@ -88,8 +88,5 @@ class BrokeredToolBox:
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolRun:
         return ToolRun(*call("tool_run", box=self.key, argv=list(argv), cwd=str(Path(cwd).resolve()), timeout=timeout))
 
-    def stop(self) -> None:
-        self.close()  # the broker stops it at once and removes it after the run
-
     def close(self) -> None:
         call("tool_close", box=self.key)

@@ -34,6 +34,7 @@ MAX_ANSWER = 256 << 20   # an answer may carry a command's output
 MAX_TOOL_TIMEOUT = 600
 MAX_COPY = 256 << 20     # the most one copy or snapshot may read, whatever a check asks
 MAX_CONNECTIONS = 32     # one per check thread is plenty
+TOOL_OPEN_WAIT = 60      # seconds the end of a run waits for a tool box still starting
 MAX_PATHS = 2048         # paths in one changed_among question (2048 tool paths of ≤ 270 bytes < MAX_REQUEST)
 ERRORS = {"FileNotFoundError": FileNotFoundError, "ValueError": ValueError, "PermissionError": PermissionError,
           "KeyError": KeyError, "TimeoutError": TimeoutError}
@@ -84,6 +85,11 @@ class Broker:
         self._hosts: dict = {}
         self._boxes: dict = {}
         self._lock = threading.Lock()
+        # tool boxes being made: close() waits for them, so none is made after the run's
+        # boxes were removed (and left behind: a check timed out while its box was starting)
+        self._opening = 0
+        self._opened = threading.Condition(self._lock)
+        self._closed = False
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.sock_path = str(self.scratch / "broker.sock")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -133,23 +139,14 @@ class Broker:
                     return
 
     def close(self) -> None:
-        """Stop answering and stop every tool box of the run (nothing of theirs runs on, nor
-        writes into the scratch folder, once this returns); remove_tool_boxes() removes them."""
+        """Stop answering and remove the tool boxes the run left open."""
         try:
             self._server.close()
         except OSError:
             pass
         with self._lock:
-            boxes = list(self._boxes.values())
-        for box in boxes:
-            try:
-                box.stop()
-            except Exception as e:  # noqa: BLE001 - removal below (or the reaper) ends it
-                print(f"opslab broker: a tool box did not stop: {e}", file=sys.stderr)
-
-    def remove_tool_boxes(self) -> None:
-        """Remove the run's tool boxes: after its result is out, off the candidate's wait."""
-        with self._lock:
+            self._closed = True
+            self._opened.wait_for(lambda: self._opening == 0, timeout=TOOL_OPEN_WAIT)
             boxes, self._boxes = list(self._boxes.values()), {}
         for box in boxes:
             try:
@@ -237,12 +234,20 @@ class Broker:
         else:
             raise PermissionError(f"no registered check tool runs in {image!r} that way (grader.tools)")
         with self._lock:
+            if self._closed:
+                raise ConnectionError("the grading run is over")
             if self.driver is None:
                 self.driver = load_driver(self.target)
-        box = self.driver.tool_box(image, self.scratch, env, scratch_dirs, caps)
-        key = secrets.token_hex(8)
-        with self._lock:
-            self._boxes[key] = box
+            self._opening += 1
+        box, key = None, secrets.token_hex(8)
+        try:
+            box = self.driver.tool_box(image, self.scratch, env, scratch_dirs, caps)
+        finally:
+            with self._lock:  # registered before close() can see the count drop
+                self._opening -= 1
+                if box is not None:
+                    self._boxes[key] = box
+                self._opened.notify_all()
         return key
 
     def op_tool_run(self, req: dict) -> list:
@@ -259,11 +264,10 @@ class Broker:
         return [result.rc, result.stdout, result.stderr]
 
     def op_tool_close(self, req: dict) -> None:
-        """Stop the box now; it is removed with the others once the run's result is out."""
         with self._lock:
-            box = self._boxes.get(req.get("box"))
+            box = self._boxes.pop(req.get("box"), None)
         if box is not None:
-            box.stop()
+            box.close()
 
 
 def _path(req: dict, key: str) -> str:

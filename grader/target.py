@@ -57,11 +57,7 @@ class ToolBox(Protocol):
 
     def run(self, argv: list[str], cwd: Path, timeout: float = 120) -> ToolResult: ...
 
-    def stop(self) -> None:
-        """End everything running in the box now (milliseconds); close() may come later."""
-
-    def close(self) -> None:
-        """Remove the box (on btrfs ~0.5 s: the broker does it after the score is out)."""
+    def close(self) -> None: ...
 
 
 class Driver(Protocol):

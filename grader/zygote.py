@@ -72,13 +72,6 @@ def _child(conn: socket.socket) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
-    conn.close()
-    # The score is out: removing containers (~0.5 s each) waits on nobody now. A platform
-    # stopping meanwhile (SIGTERM to its process group) lets this finish, as it did when the
-    # removal came before the score; only SIGKILL leaves a box, to the reaper (TOOLBOX_TTL).
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    broker.remove_tool_boxes()
     os._exit(0)
 
 

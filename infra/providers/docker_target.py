@@ -136,11 +136,5 @@ class DockerToolBox:
         return ToolRun(rc if rc is not None else -1, (out or b"").decode(errors="replace"),
                        (err or b"").decode(errors="replace"))
 
-    def stop(self) -> None:
-        try:
-            self.container.kill()
-        except docker.errors.APIError:  # not running (any more): nothing runs in it
-            pass
-
     def close(self) -> None:
         self.container.remove(force=True)
